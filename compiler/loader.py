@@ -1,0 +1,301 @@
+"""YAML text -> nodes that keep their position.
+
+PyYAML's composer (libyaml when available) gives nodes with marks; we turn them into
+small :class:`YNode` objects that carry a :class:`Span` and resolve scalars the way Kestra's
+Jackson parser does (YAML 1.2 core schema: ``on``/``yes``/``no`` and dates stay strings).
+Duplicate keys are reported, not silently dropped as PyYAML's constructor would.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from compiler.diagnostics import Collector
+from compiler.source import SourceFile, Span
+
+try:  # libyaml is much faster; fall back to the pure-Python composer.
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+
+class YNode:
+    span: Span
+    tag: str | None
+
+    def to_python(self) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(eq=False)
+class YScalar(YNode):
+    value: Any
+    span: Span
+    style: str | None = None  # None plain, "'" '"' "|" ">"
+    raw: str = ""  # the scalar's text after YAML unescaping (what a template sees)
+    tag: str | None = None
+
+    def to_python(self) -> Any:
+        return self.value
+
+
+@dataclass(eq=False)
+class YSeq(YNode):
+    items: list[YNode]
+    span: Span
+    tag: str | None = None
+
+    def to_python(self) -> list[Any]:
+        return [item.to_python() for item in self.items]
+
+    def __iter__(self) -> Iterator[YNode]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass(eq=False)
+class YMap(YNode):
+    pairs: list[tuple[YScalar, YNode]]
+    span: Span
+    tag: str | None = None
+    _index: dict[Any, YNode] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {k.value: v for k, v in self.pairs}
+
+    def get(self, key: str, default: YNode | None = None) -> YNode | None:
+        return self._index.get(key, default)
+
+    def key_node(self, key: str) -> YScalar | None:
+        for k, _ in self.pairs:
+            if k.value == key:
+                return k
+        return None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def keys(self) -> list[Any]:
+        return [k.value for k, _ in self.pairs]
+
+    def value(self, key: str, default: Any = None) -> Any:
+        node = self._index.get(key)
+        return default if node is None else node.to_python()
+
+    def to_python(self) -> dict[Any, Any]:
+        return {k.value: v.to_python() for k, v in self.pairs}
+
+
+# YAML 1.2 core schema, which is what Jackson (SnakeYAML engine) resolves.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_OCT = re.compile(r"^0o[0-7]+$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+
+def resolve_plain(text: str) -> Any:
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.match(text):
+        return int(text)
+    if _OCT.match(text):
+        return int(text[2:], 8)
+    if _HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+_EXPLICIT = {
+    "tag:yaml.org,2002:str": str,
+    "tag:yaml.org,2002:int": int,
+    "tag:yaml.org,2002:float": float,
+}
+
+
+class LoadError(Exception):
+    """The text is not YAML at all; carries the span of the problem."""
+
+    def __init__(self, message: str, span: Span, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.span = span
+        self.hint = hint
+
+
+@dataclass
+class Document:
+    source: SourceFile
+    root: YNode | None
+
+
+def _span(source: SourceFile, node: yaml.Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(
+        start.line + 1, start.column + 1, end.line + 1, end.column + 1, start.index, end.index
+    )
+
+
+class _Converter:
+    def __init__(self, source: SourceFile, collector: Collector) -> None:
+        self.source = source
+        self.collector = collector
+        self.memo: dict[int, YNode] = {}
+
+    def convert(self, node: yaml.Node) -> YNode:
+        cached = self.memo.get(id(node))
+        if cached is not None:  # an alias: the same node again
+            return cached
+        if isinstance(node, yaml.ScalarNode):
+            result: YNode = self._scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            result = YSeq([], _span(self.source, node), _user_tag(node.tag))
+            self.memo[id(node)] = result
+            result.items.extend(self.convert(item) for item in node.value)
+        else:
+            result = self._mapping(node)
+        self.memo[id(node)] = result
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> YScalar:
+        span = _span(self.source, node)
+        style = node.style
+        text = node.value
+        tag = _user_tag(node.tag)
+        if tag in _EXPLICIT:
+            try:
+                value: Any = _EXPLICIT[tag](text)
+            except ValueError:
+                value = text
+        elif style is None and not tag:
+            value = resolve_plain(text)
+        else:
+            value = text
+        return YScalar(value, span, style, text, tag)
+
+    def _mapping(self, node: yaml.MappingNode) -> YMap:
+        pairs: list[tuple[YScalar, YNode]] = []
+        seen: dict[Any, YScalar] = {}
+        for key_node, value_node in node.value:
+            if (
+                isinstance(key_node, yaml.ScalarNode)
+                and key_node.tag == "tag:yaml.org,2002:merge"
+                or (
+                    isinstance(key_node, yaml.ScalarNode)
+                    and key_node.value == "<<"
+                    and key_node.style is None
+                )
+            ):
+                merged = self.convert(value_node)
+                sources = merged.items if isinstance(merged, YSeq) else [merged]
+                for src in sources:
+                    if isinstance(src, YMap):
+                        for k, v in src.pairs:
+                            if k.value not in seen:
+                                seen[k.value] = k
+                                pairs.append((k, v))
+                continue
+            key = self.convert(key_node)
+            if not isinstance(key, YScalar):
+                key = YScalar(str(key.to_python()), key.span)
+            hashable = (
+                key.value
+                if isinstance(key.value, (str, int, float, bool, type(None)))
+                else str(key.value)
+            )
+            if hashable in seen:
+                first = seen[hashable]
+                self.collector.add(
+                    "duplicate-key",
+                    f"duplicate key '{key.raw or key.value}' (first defined on line {first.span.line})",
+                    key.span,
+                    hint="Kestra rejects duplicate keys; remove or rename one of them",
+                )
+                # Keep the first, like a strict parser that stops there.
+                continue
+            seen[hashable] = key
+            pairs.append((key, self.convert(value_node)))
+        return YMap(pairs, _span(self.source, node), _user_tag(node.tag))
+
+
+def _user_tag(tag: str | None) -> str | None:
+    if (
+        not tag
+        or tag.startswith("tag:yaml.org,2002:")
+        and tag
+        in (
+            "tag:yaml.org,2002:map",
+            "tag:yaml.org,2002:seq",
+        )
+    ):
+        return None
+    # Implicit resolution tags from PyYAML's composer are not the author's.
+    return tag if tag.startswith("!") or tag in _EXPLICIT else None
+
+
+def load(source: SourceFile, collector: Collector) -> list[Document]:
+    """Compose every YAML document of the file; a syntax error is a diagnostic."""
+    try:
+        nodes = list(yaml.compose_all(source.text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None:
+            offset = getattr(mark, "index", 0) or 0
+            span = Span(
+                mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2, offset, offset
+            )
+        else:
+            span = Span(1, 1, 1, 1)
+        problem = exc.problem or str(exc)
+        collector.add("yaml-syntax", f"invalid YAML: {problem}", span, hint=_yaml_hint(problem))
+        return []
+    except yaml.YAMLError as exc:
+        collector.add("yaml-syntax", f"invalid YAML: {exc}", Span(1, 1, 1, 1))
+        return []
+    converter = _Converter(source, collector)
+    return [Document(source, converter.convert(n) if n is not None else None) for n in nodes]
+
+
+def _yaml_hint(problem: str) -> str | None:
+    if "found character '\\t'" in problem or "tab" in problem:
+        return "YAML indentation must use spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "quote the value if it contains ': ', e.g. message: \"a: b\""
+    if "found unexpected ':'" in problem or "could not find expected ':'" in problem:
+        return "check the indentation and quote values that contain ':' or '{{'"
+    if "found character '@'" in problem or "found character '`'" in problem:
+        return "quote the value"
+    return None
+
+
+def iter_scalars(node: YNode | None, path: str = "") -> Iterator[tuple[str, YScalar]]:
+    """Every scalar below ``node`` with its YAML path (``tasks[0].uri``)."""
+    if node is None:
+        return
+    if isinstance(node, YScalar):
+        yield path, node
+    elif isinstance(node, YSeq):
+        for i, item in enumerate(node.items):
+            yield from iter_scalars(item, f"{path}[{i}]")
+    elif isinstance(node, YMap):
+        for key, value in node.pairs:
+            name = str(key.value)
+            yield from iter_scalars(value, f"{path}.{name}" if path else name)
