@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from compiler.source import Span
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
