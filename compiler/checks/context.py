@@ -1,0 +1,53 @@
+"""What every check reads: the model, the parsed expressions, the references and the graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from compiler import catalog
+from compiler.diagnostics import Collector
+from compiler.expressions import Site
+from compiler.graph import TaskGraph
+from compiler.model import Flow, Task
+from compiler.references import Extraction, Reference
+
+
+@dataclass
+class CheckContext:
+    flow: Flow
+    sites: list[Site]
+    extraction: Extraction
+    graph: TaskGraph
+    collector: Collector
+    order: str = "data"
+
+    @cached_property
+    def tasks(self) -> dict[str, Task]:
+        return self.graph.tasks
+
+    def references(self, *roots: str) -> list[Reference]:
+        """References that are evaluated at run time (task, flow-output and input sites, and
+        variables reached through render())."""
+        return [
+            r
+            for r in self.extraction.references
+            if r.root in roots
+            and (r.site.owner_kind in ("task", "output", "input") or r.via is not None)
+        ]
+
+    def effective_props(self, task: Task) -> dict[str, Any]:
+        """The task's properties with pluginDefaults applied (the task's own values win
+        unless the default is forced)."""
+        props = task.node.to_python()
+        for default in self.flow.defaults_for(task.type):
+            if default.values is None:
+                continue
+            for key, value in default.values.to_python().items():
+                if default.forced or key not in props:
+                    props[key] = value
+        return props
+
+    def task_type(self, task: Task) -> catalog.TaskType | None:
+        return catalog.lookup(task.type)

@@ -1,0 +1,87 @@
+"""Task types and their properties, read from the task catalog."""
+
+from __future__ import annotations
+
+from compiler import catalog
+from compiler.checks.context import CheckContext
+from compiler.diagnostics import did_you_mean
+
+_FLOWABLE_FIELDS = ("errors", "finally")
+
+
+def unknown_task_type(ctx: CheckContext) -> None:
+    known = [t.type for t in catalog.all_types()]
+    for task in ctx.flow.all_tasks():
+        if catalog.lookup(task.type) is not None:
+            continue
+        match = did_you_mean(task.type, known)
+        close = match is not None and match.rsplit(".", 1)[0] == task.type.rsplit(".", 1)[0]
+        ctx.collector.add(
+            "unknown-task-type",
+            f"task type '{task.type}' is not in flowc's catalog: its properties and outputs are not checked",
+            task.type_span,
+            hint=f"did you mean '{match}'?" if close else None,
+            task=task.id,
+        )
+
+
+def missing_property(ctx: CheckContext) -> None:
+    for task in ctx.flow.all_tasks():
+        task_type = catalog.lookup(task.type)
+        if task_type is None:
+            continue
+        props = ctx.effective_props(task)
+        for prop in task_type.properties.values():
+            if (
+                prop.required
+                and props.get(prop.name) is None
+                and not _alias_given(task_type, prop.name, props)
+            ):
+                ctx.collector.add(
+                    "missing-property",
+                    f"task '{task.id}' ({task_type.short_name}) has no '{prop.name}', which is required",
+                    task.span,
+                    hint=f"add '{prop.name}:' to the task"
+                    + (f" ({prop.description})" if prop.description else ""),
+                    task=task.id,
+                )
+
+
+def _alias_given(task_type: catalog.TaskType, name: str, props: dict) -> bool:
+    # Deprecated spellings that Kestra still maps onto the required property.
+    alternatives = {"message": (), "format": (), "sql": (), "uri": ("url",)}
+    return any(props.get(alt) is not None for alt in alternatives.get(name, ()))
+
+
+def unknown_property(ctx: CheckContext) -> None:
+    for task in ctx.flow.all_tasks():
+        task_type = catalog.lookup(task.type)
+        if task_type is None or not task_type.closed:
+            continue
+        allowed = set(catalog.COMMON_TASK_PROPERTIES) | set(task_type.properties)
+        if task_type.kind == "flowable":
+            allowed.update(_FLOWABLE_FIELDS)
+        for key, _ in task.node.pairs:
+            name = key.value
+            if name in allowed:
+                continue
+            match = did_you_mean(str(name), allowed - {"id", "type"})
+            own = sorted(task_type.properties)
+            hint = (
+                f"did you mean '{match}'?"
+                if match
+                else (
+                    f"{task_type.short_name} properties are: "
+                    + ", ".join(own[:25])
+                    + (" ..." if len(own) > 25 else "")
+                    if own
+                    else f"{task_type.short_name} has no properties of its own"
+                )
+            )
+            ctx.collector.add(
+                "unknown-property",
+                f"task '{task.id}': {task_type.short_name} has no property '{name}'",
+                key.span,
+                hint=hint,
+                task=task.id,
+            )
