@@ -177,7 +177,7 @@ class _Converter:
 
     def _scalar(self, node: yaml.ScalarNode) -> YScalar:
         span = _span(self.source, node)
-        style = node.style
+        style = node.style or None  # libyaml reports plain scalars as ""
         text = node.value
         tag = _user_tag(node.tag)
         if tag in _EXPLICIT:

@@ -176,8 +176,8 @@ TOP_LEVEL: dict[str, type | tuple[type, ...]] = {
     "tenantId": YScalar,
     "checks": YSeq,
     "quotas": YSeq,
-    "listeners": YSeq,  # removed in 0.x but still read by old flows
     "extend": YMap,
+    "listeners": YSeq,  # deprecated since 0.x; old flows still carry it
 }
 
 

@@ -6,13 +6,18 @@
 
 from __future__ import annotations
 
-from compiler.checks import cycles, ids, library, properties, references
+from compiler.checks import cycles, ids, library, properties, references, structure
 from compiler.checks.context import CheckContext
 
 CHECKS = (
     ids.invalid_id,
     ids.duplicate_task_id,
     ids.duplicate_id,
+    structure.input_rules,
+    structure.scheduled_inputs,
+    structure.flowable_rules,
+    structure.trigger_rules,
+    structure.listener_rules,
     properties.unknown_task_type,
     properties.missing_property,
     properties.unknown_property,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from compiler import catalog
 from compiler.checks.context import CheckContext
-from compiler.diagnostics import did_you_mean
+from compiler.diagnostics import Severity, did_you_mean
+
+CORE_PREFIXES = ("io.kestra.plugin.core.", "io.kestra.core.tasks.")
 
 _FLOWABLE_FIELDS = ("errors", "finally")
 
@@ -16,12 +18,22 @@ def unknown_task_type(ctx: CheckContext) -> None:
             continue
         match = did_you_mean(task.type, known)
         close = match is not None and match.rsplit(".", 1)[0] == task.type.rsplit(".", 1)[0]
+        # Core plugins always ship with Kestra and the catalog declares all of them: an
+        # unknown core type is certainly invalid ("Invalid type"), not just unchecked.
+        core = (
+            task.type.startswith(CORE_PREFIXES)
+            and ".test." not in task.type
+            and "Test$" not in task.type
+        )
         ctx.collector.add(
             "unknown-task-type",
-            f"task type '{task.type}' is not in flowc's catalog: its properties and outputs are not checked",
+            f"task type '{task.type}' does not exist in Kestra's core plugins"
+            if core
+            else f"task type '{task.type}' is not in flowc's catalog: its properties and outputs are not checked",
             task.type_span,
             hint=f"did you mean '{match}'?" if close else None,
             task=task.id,
+            severity=Severity.ERROR if core else None,
         )
 
 

@@ -158,7 +158,10 @@ def unknown_output_file(ctx: CheckContext) -> None:
         seg, key = parts[0][0], parts[0][1]
         if seg.key != "outputFiles" or key.key is None:
             continue
-        declared = ctx.effective_props(producer).get("outputFiles")
+        props = ctx.effective_props(producer)
+        if _writes_output_dir(props):
+            continue  # every file written to {{ outputDir }} becomes an output file
+        declared = props.get("outputFiles")
         if isinstance(declared, str) and "{{" in declared:
             continue
         if declared is None:
@@ -184,6 +187,15 @@ def unknown_output_file(ctx: CheckContext) -> None:
             hint=f"its outputFiles are: {listed}; add '{wanted}' to outputFiles or fix the name",
             task=ref.task.id if ref.task else None,
         )
+
+
+def _writes_output_dir(props: dict) -> bool:
+    if props.get("outputDirectory") is True:
+        return True
+    text = repr(
+        {k: props.get(k) for k in ("script", "commands", "beforeCommands", "env", "inputFiles")}
+    )
+    return "outputDir" in text or "OUTPUT_DIR" in text
 
 
 def unknown_input(ctx: CheckContext) -> None:
@@ -212,6 +224,11 @@ def unknown_input(ctx: CheckContext) -> None:
 
 def unknown_variable(ctx: CheckContext) -> None:
     variables = set(ctx.flow.variables.keys()) if ctx.flow.variables is not None else set()
+    for task in ctx.flow.all_tasks():  # SetVariables adds variables at run time
+        if task.short_type == "SetVariables":
+            added = task.node.value("variables")
+            if isinstance(added, dict):
+                variables.update(str(k) for k in added)
     for ref in ctx.references("vars"):
         if ref.name is None or ref.guarded or ref.name in variables:
             continue
