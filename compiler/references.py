@@ -201,9 +201,9 @@ class _Visitor:
             self.library("function", expr.name, (expr.span[0], expr.span[0] + len(expr.name)))
         args = expr.args
         first = args.positional[0] if args.positional else None
-        if expr.name in ("secret", "kv") or expr.name in FILE_FUNCTIONS:
-            if isinstance(first, n.Literal) and isinstance(first.value, str):
-                self.record(expr.name, first.value, (), expr.span, guarded, name_item=True)
+        named = expr.name in ("secret", "kv") or expr.name in FILE_FUNCTIONS
+        if named and isinstance(first, n.Literal) and isinstance(first.value, str):
+            self.record(expr.name, first.value, (), expr.span, guarded, name_item=True)
         if expr.name in ("render", "renderOnce") and first is not None:
             root, segments = _chain_parts(first)
             if (

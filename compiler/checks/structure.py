@@ -30,6 +30,15 @@ INPUT_TYPES = {
 }
 #: ARRAY/MULTISELECT item types Kestra refuses (InputValidator).
 FORBIDDEN_ITEM_TYPES = {"ARRAY", "SECRET", "MULTISELECT", "SELECT", "FILE"}
+NEEDS_TASKS = (
+    "Sequential",
+    "Parallel",
+    "ForEach",
+    "WorkingDirectory",
+    "Dag",
+    "EachSequential",
+    "EachParallel",
+)
 SCHEDULE_TRIGGERS = (
     "io.kestra.plugin.core.trigger.Schedule",
     "io.kestra.core.models.triggers.types.Schedule",
@@ -142,23 +151,14 @@ def flowable_rules(ctx: CheckContext) -> None:
                 hint="add tasks under 'cases:' or 'defaults:'",
                 task=task.id,
             )
-        elif kind in (
-            "Sequential",
-            "Parallel",
-            "ForEach",
-            "WorkingDirectory",
-            "Dag",
-            "EachSequential",
-            "EachParallel",
-        ) and not [c for c in task.children if c.field == "tasks"]:
-            if task.node.get("tasks") is None or isinstance(task.node.get("tasks"), YSeq):
-                add(
-                    "missing-property",
-                    f"{kind} '{task.id}' has no tasks: 'tasks' cannot be empty",
-                    task.span,
-                    hint="add child tasks under 'tasks:'",
-                    task=task.id,
-                )
+        elif kind in NEEDS_TASKS and not [c for c in task.children if c.field == "tasks"]:
+            add(
+                "missing-property",
+                f"{kind} '{task.id}' has no tasks: 'tasks' cannot be empty",
+                task.span,
+                hint="add child tasks under 'tasks:'",
+                task=task.id,
+            )
         if kind == "WorkingDirectory":
             from compiler import catalog
 

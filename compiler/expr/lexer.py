@@ -22,6 +22,7 @@ STRING = "string"
 OP = "op"
 PUNCT = "punct"
 RAW = "raw"
+ISTRING = "istring"  # a double-quoted string with ``#{expr}`` parts; value: tuple of parts
 EOF = "eof"
 
 
@@ -48,8 +49,10 @@ class Token:
 
 _OPEN = re.compile(r"\{\{|\{%|\{#")
 _WS = re.compile(r"\s+")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+(?![.0-9]))?(?:[eE][-+]?[0-9]+)?")
+# Pebble: ``[\p{IsLetter}_][\p{IsLetter}\p{IsDigit}_]*``; numbers have no exponent (``1e3`` is
+# ``1`` followed by the name ``e3``, a syntax error).
+_NAME = re.compile(r"[^\W\d]\w*")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+(?![.0-9]))?")
 # Longest first.
 _OPERATORS = (
     "???",
@@ -73,19 +76,11 @@ _OPERATORS = (
     "=",
 )
 _PUNCT = "()[]{},."
-_ESCAPES = {
-    "n": "\n",
-    "t": "\t",
-    "r": "\r",
-    "b": "\b",
-    "f": "\f",
-    "\\": "\\",
-    "'": "'",
-    '"': '"',
-    "/": "/",
-}
 _RAW_START = re.compile(r"\{%-?\s*raw\s*-?%\}")
 _RAW_END = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+# Pebble's own ``verbatim`` tag, handled by its lexer: the dashes trim like any delimiter.
+_VERBATIM_START = re.compile(r"\{%(-?)\s*verbatim\s*(-?)%\}")
+_VERBATIM_END = re.compile(r"\{%(-?)\s*endverbatim\s*(-?)%\}")
 
 
 def tokenize(source: str) -> list[Token]:
@@ -120,6 +115,23 @@ def tokenize(source: str) -> list[Token]:
             trim_next_text = close > 0 and source[close - 1] == "-"
             pos = close + 2
             continue
+        verbatim = _VERBATIM_START.match(source, start) if opener == "{%" else None
+        if verbatim:
+            end_match = _VERBATIM_END.search(source, verbatim.end())
+            if not end_match:
+                raise TemplateSyntaxError(
+                    "unclosed '{% verbatim %}': add '{% endverbatim %}'", start, verbatim.end()
+                )
+            text = source[verbatim.end() : end_match.start()]
+            if verbatim.group(2):
+                text = text.lstrip()
+            if end_match.group(1):
+                text = text.rstrip()
+            if text:
+                tokens.append(Token(TEXT, text, start, end_match.end()))
+            pos = end_match.end()
+            trim_next_text = bool(end_match.group(2))
+            continue
         raw = _RAW_START.match(source, start) if opener == "{%" else None
         if raw:
             end_match = _RAW_END.search(source, raw.end())
@@ -147,6 +159,7 @@ def _trim_previous_text(tokens: list[Token]) -> None:
 def _lex_code(
     source: str, pos: int, closer: str, tokens: list[Token], open_at: int
 ) -> tuple[int, bool]:
+    """Lex an expression up to ``closer`` (``}}``, ``%}``, or ``}`` closing a ``#{``)."""
     n = len(source)
     close_kind = PRINT_CLOSE if closer == "}}" else TAG_CLOSE
     depth = 0  # braces opened inside the expression (map literals)
@@ -155,9 +168,16 @@ def _lex_code(
         if ws:
             pos = ws.end()
         if pos >= n:
+            if closer == "}":
+                raise TemplateSyntaxError(
+                    "unclosed string interpolation: '#{' has no matching '}'", open_at, open_at + 2
+                )
             what = "'{{' has no matching '}}'" if closer == "}}" else "'{%' has no matching '%}'"
             raise TemplateSyntaxError(f"unclosed expression: {what}", open_at, open_at + 2)
-        if depth == 0:
+        if depth == 0 and closer == "}":
+            if source[pos] == "}":
+                return pos + 1, False
+        elif depth == 0:
             if source.startswith("-" + closer, pos):
                 tokens.append(Token(close_kind, closer, pos, pos + 3))
                 return pos + 3, True
@@ -200,29 +220,43 @@ def _lex_code(
 
 
 def _lex_string(source: str, pos: int, tokens: list[Token]) -> int:
+    """A string literal, the way Pebble's lexer reads it.
+
+    A backslash only escapes the string's own quote (``'it\\'s'``); every other backslash is
+    kept as it is (``'\\n'`` is two characters, ``split('\\|')`` passes a regex). A
+    double-quoted string may interpolate ``#{expr}``; its literal parts are kept raw, as in Pebble.
+    """
     quote = source[pos]
     start = pos
     pos += 1
-    out: list[str] = []
     n = len(source)
+    parts: list[object] = []  # str, or a token list ending with EOF for an interpolation
+    out: list[str] = []
     while pos < n:
         ch = source[pos]
         if ch == "\\" and pos + 1 < n:
             nxt = source[pos + 1]
-            if nxt == "u" and pos + 5 < n:
-                try:
-                    out.append(chr(int(source[pos + 2 : pos + 6], 16)))
-                    pos += 6
-                    continue
-                except ValueError:
-                    pass
-            # Pebble keeps unknown escapes as the escaped character.
-            out.append(_ESCAPES.get(nxt, "\\" + nxt if nxt not in "'\"" else nxt))
+            out.append(nxt if nxt == quote else "\\" + nxt)
             pos += 2
             continue
         if ch == quote:
-            tokens.append(Token(STRING, "".join(out), start, pos + 1))
+            if not parts:
+                tokens.append(Token(STRING, "".join(out), start, pos + 1))
+            else:
+                if out:
+                    parts.append("".join(out))
+                tokens.append(Token(ISTRING, tuple(parts), start, pos + 1))
             return pos + 1
+        if quote == '"' and ch == "#" and source.startswith("#{", pos):
+            if out:
+                parts.append("".join(out))
+                out = []
+            inner: list[Token] = []
+            end, _ = _lex_code(source, pos + 2, "}", inner, pos)
+            inner.append(Token(EOF, None, end - 1, end - 1))
+            parts.append(tuple(inner))
+            pos = end
+            continue
         out.append(ch)
         pos += 1
     raise TemplateSyntaxError("unclosed string literal", start, start + 1)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from compiler.expr import nodes as n
 from compiler.expr.lexer import (
     EOF,
+    ISTRING,
     NAME,
     NUMBER,
     OP,
@@ -70,6 +71,16 @@ _KEYWORD_LITERALS = {
     "False": False,
     "None": None,
 }
+_PEBBLE_TOKEN_TYPES = {
+    OP: "OPERATOR",
+    PUNCT: "PUNCTUATION",
+    STRING: "STRING",
+    ISTRING: "STRING",
+    NUMBER: "NUMBER",
+    PRINT_CLOSE: "PRINT_END",
+    TAG_CLOSE: "EXECUTE_END",
+    EOF: "EOF",
+}
 _END_TAGS = {
     "if": ("elseif", "else", "endif"),
     "for": ("else", "endfor"),
@@ -80,9 +91,9 @@ _END_TAGS = {
 
 
 class Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, tokens: list[Token] | None = None) -> None:
         self.source = source
-        self.tokens = tokenize(source)
+        self.tokens = tokenize(source) if tokens is None else tokens
         self.pos = 0
 
     # -- token helpers ------------------------------------------------------------------------
@@ -205,6 +216,12 @@ class Parser:
         return n.If((start, end), tuple(branches), otherwise)
 
     def parse_tag_for(self, start: int) -> n.For:
+        if not self.at(NAME):  # Pebble's own wording, which users search for
+            kind = _PEBBLE_TOKEN_TYPES.get(self.tok.kind, self.tok.kind.upper())
+            self.error(
+                f'Unexpected token of value "{self.tok.value}" and type {kind}, '
+                "expected token of type NAME"
+            )
         target = str(self.expect(NAME, what="a loop variable").value)
         if self.at(PUNCT, ","):  # ``for k, v in map`` is not Pebble; say so clearly
             self.error("Pebble's for loop takes one variable; iterate entries and use .key/.value")
@@ -262,12 +279,15 @@ class Parser:
         return n.FilterBlock((start, end), tuple(filters), body)
 
     def parse_tag_block(self, start: int) -> n.Block:
-        name = str(self.expect(NAME, what="a block name").value)
+        if self.at(STRING):  # ``{% block 'content' %}``
+            name = str(self.advance().value)
+        else:
+            name = str(self.expect(NAME, what="a block name").value)
         self.expect(TAG_CLOSE, what="'%}'")
         body = self.parse_body(_END_TAGS["block"])
         self.expect(TAG_OPEN)
         self.expect(NAME, "endblock")
-        if self.at(NAME):
+        if self.at(NAME) or self.at(STRING):
             self.advance()
         end = self.expect(TAG_CLOSE, what="'%}'").end
         return n.Block((start, end), name, body)
@@ -328,6 +348,9 @@ class Parser:
         if token.kind == STRING:
             self.advance()
             return n.Literal((token.start, token.end), token.value)
+        if token.kind == ISTRING:
+            self.advance()
+            return self.parse_interpolation(token)
         if token.kind == NAME:
             self.advance()
             name = str(token.value)
@@ -349,6 +372,25 @@ class Parser:
         self.error(f"expected a value, found {self.describe(token)}")
         raise AssertionError  # unreachable
 
+    def parse_interpolation(self, token: Token) -> n.Expr:
+        """``"a #{x} b"``: Pebble concatenates the parts (``~`` semantics: null is skipped)."""
+        parts: list[n.Expr] = []
+        for part in token.value:  # type: ignore[attr-defined]
+            if isinstance(part, str):
+                parts.append(n.Literal((token.start, token.end), part))
+                continue
+            inner = Parser(self.source, list(part))
+            if inner.at(EOF):
+                inner.error("empty string interpolation '#{}'")
+            parts.append(inner.parse_expression())
+            if not inner.at(EOF):
+                inner.error(f"expected '}}' closing '#{{', found {inner.describe(inner.tok)}")
+        # Pebble nests to the right, a ~ (b ~ c); a lone ``"#{x}"`` is x itself.
+        expr = parts[-1]
+        for part in reversed(parts[:-1]):
+            expr = n.Binary((token.start, token.end), "~", part, expr)
+        return expr
+
     def parse_list(self) -> n.ListLit:
         start = self.advance().start
         items: list[n.Expr] = []
@@ -356,6 +398,8 @@ class Parser:
             items.append(self.parse_expression())
             if not self.at(PUNCT, "]"):
                 self.expect(PUNCT, ",", what="',' or ']'")
+                if self.at(PUNCT, "]"):
+                    self.error("expected a value after ',' (no trailing comma in a list)")
         end = self.advance().end
         return n.ListLit((start, end), tuple(items))
 
@@ -369,6 +413,8 @@ class Parser:
             pairs.append((key, value))
             if not self.at(PUNCT, "}"):
                 self.expect(PUNCT, ",", what="',' or '}'")
+                if self.at(PUNCT, "}"):
+                    self.error("expected a key after ',' (no trailing comma in a map)")
         end = self.advance().end
         return n.MapLit((start, end), tuple(pairs))
 
