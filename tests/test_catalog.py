@@ -107,6 +107,10 @@ def test_all_types_unique_and_well_formed() -> None:
             assert prop.type in PROP_TYPES, (t.type, name)
             assert not (prop.required and prop.default is not None), (t.type, name)
             assert name != "type", (t.type, name)
+            if t.kind in ("runnable", "flowable"):
+                assert name not in COMMON_TASK_PROPERTIES, (t.type, name)
+            if t.kind == "trigger":
+                assert name not in COMMON_TRIGGER_PROPERTIES, (t.type, name)
             assert name != "id" or t.kind == "condition", (t.type, name)
         for field_name in t.child_task_fields:
             assert field_name in t.properties, (t.type, field_name)
@@ -500,3 +504,17 @@ TEST_ONLY_TYPES = {
     "io.kestra.core.tasks.test.Read",
     "io.kestra.plugin.core.flow.WorkingDirectoryTest$LocalFiles",
 }
+
+
+INVALID = CORPUS.parent / "invalid"
+
+
+@pytest.mark.skipif(not INVALID.is_dir(), reason="invalid corpus not available")
+def test_invalid_corpus_errors_are_found() -> None:
+    found = corpus_property_findings(INVALID)
+    unknown = {(f[0].split("invalids_")[-1], f[3]) for f in found["unknown"]}
+    missing = {(f[0].split("invalids_")[-1], f[3]) for f in found["missing"]}
+    assert ("invalid-property.yaml", "invalid") in unknown
+    assert ("if-without-condition.yaml", "condition") in missing
+    assert ("invalid-parallel.yaml", "tasks") in missing
+    assert ("workingdirectory-no-tasks.yaml", "tasks") in missing
