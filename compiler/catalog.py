@@ -289,9 +289,12 @@ FUNCTIONS: frozenset[str] = frozenset(
         "yaml",
         # Kestra develop (2.0) additions
         "env",
+        "isLastWorkingDay",
         "loopOutputs",
         "nanoId",
         "subflow",
+        # Enterprise Edition
+        "assets",
     }
 )
 
