@@ -558,6 +558,7 @@ KV = (
             P("namespace", "string", default="{{ flow.namespace }}"),
             P("overwrite", "boolean", default=True),
             P("ttl", "duration"),
+            P("kvDescription", "string"),
             P("kvType", "string", desc="STRING, NUMBER, BOOLEAN, DATETIME, DATE, DURATION or JSON"),
         ),
         family="kv",
