@@ -34,6 +34,7 @@ __all__ = [
     "Prop",
     "TaskType",
     "all_types",
+    "iter_child_tasks",
     "lookup",
     "outputs_for",
     "outputs_in_other_modes",

@@ -103,6 +103,7 @@ def test_all_types_unique_and_well_formed() -> None:
         assert t.short_name == t.type.rsplit(".", 1)[-1]
         assert t.output_files in (None, "globs", "names")
         for name, prop in t.properties.items():
+            hash(prop)  # frozen and hashable: defaults are immutable
             assert prop.name == name
             assert prop.type in PROP_TYPES, (t.type, name)
             assert not (prop.required and prop.default is not None), (t.type, name)

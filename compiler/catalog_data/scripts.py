@@ -22,7 +22,7 @@ EXEC_PROPS = (
     P("containerImage", "string"),
     P("beforeCommands", "list"),
     P("env", "map"),
-    P("interpreter", "list", default=["/bin/sh", "-c"]),
+    P("interpreter", "list", default=("/bin/sh", "-c")),
     P("failFast", "boolean", default=True),
     P("namespaceFiles", "object"),
     P("inputFiles", "any", desc="a map of name to content or URI, or a JSON string"),
