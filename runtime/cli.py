@@ -175,6 +175,368 @@ def lint_command(paths: tuple[str, ...], fmt: str, order: str, strict: bool) -> 
     sys.exit(report.exit_code(result.diagnostics, strict))
 
 
+# --- runtime commands ---------------------------------------------------------------------
+
+HOME = click.option("--home", envvar="FLOWC_HOME", type=click.Path(), help="where runs are kept (default .flowc; env FLOWC_HOME)")
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+
+def _home(home: str | None, storage: str | None = None, namespace_files: str | None = None):
+    from runtime.runs import open_home
+
+    return open_home(home, storage_url=storage, namespace_files=namespace_files)
+
+
+def _execution(home, prefix: str) -> dict:
+    from runtime.state import StateError
+
+    try:
+        return home.state.find_execution(prefix)
+    except StateError as exc:
+        _fail(str(exc))
+        raise AssertionError from exc
+
+
+def _executor(kind: str, scheduler: str | None, workers: int | None, max_workers: int, storage) -> object:
+    if kind == "threads":
+        from runtime.executors import ThreadExecutor
+
+        return ThreadExecutor(max_workers)
+    try:
+        from runtime.executors.dask import DaskExecutor
+    except ImportError as exc:
+        _fail(f"--executor {kind} needs the dask extra: pip install 'flowc[dask]' ({exc})")
+    try:
+        return DaskExecutor.create(kind, scheduler=scheduler, workers=workers, storage=storage)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def _print_report(report, fmt: str, home) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{report.namespace}.{report.flow_id} - execution {report.execution_id}")
+    for column in ("task", "state", "duration", "attempts"):
+        table.add_column(column)
+    colours = {"SUCCESS": "green", "FAILED": "red", "WARNING": "yellow", "SKIPPED": "grey50", "KILLED": "red"}
+    for task in report.tasks:
+        name = task["id"] + (f"[{task['value']}]" if task.get("value") is not None else "")
+        table.add_row(name, f"[{colours.get(task['state'], 'white')}]{task['state']}[/]", _duration(task), str(task["attempts"]))
+    console = Console()
+    console.print(table)
+    if report.outputs:
+        console.print("flow outputs: " + json.dumps(report.outputs, default=str))
+    colour = colours.get(report.state, "white")
+    console.print(f"execution [bold]{report.execution_id}[/] finished [{colour}]{report.state}[/]")
+    if report.state in ("FAILED", "KILLED"):
+        for task in report.tasks:
+            if task["state"] in ("FAILED", "KILLED") and task.get("error"):
+                console.print(f"  [red]{task['id']}[/]: {task['error']}", markup=True, highlight=False)
+        console.print(f"inspect with 'flowc logs {report.execution_id}', fix, then 'flowc resume {report.execution_id}'")
+
+
+def _duration(task: dict) -> str:
+    import datetime as dt
+
+    if not task.get("start") or not task.get("end"):
+        return ""
+    try:
+        start = dt.datetime.fromisoformat(task["start"].replace("Z", "+00:00"))
+        end = dt.datetime.fromisoformat(task["end"].replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return f"{(end - start).total_seconds():.2f}s"
+
+
+def _state_exit(state: str) -> int:
+    return ExitCode.OK if state in ("SUCCESS", "WARNING", "PAUSED") else ExitCode.PROBLEMS
+
+
+@main.command("run")
+@click.argument("flow", type=click.Path())
+@click.option("--input", "-i", "input_pairs", multiple=True, metavar="KEY=VALUE", help="a flow input (repeatable)")
+@click.option("--inputs", "input_files", multiple=True, type=click.Path(), help="inputs from a JSON or YAML file")
+@click.option("--order", type=ORDER, default="data", show_default=True)
+@click.option("--max-workers", type=click.IntRange(min=1), default=8, show_default=True, help="tasks running at once")
+@click.option("--keep-going", is_flag=True, help="after a failure, independent branches go on")
+@click.option("--runner", type=click.Choice(["auto", "process", "docker"]), default="auto", show_default=True, help="script task runner")
+@click.option("--flows-dir", type=click.Path(), help="directory of flows for Subflow tasks")
+@click.option("--namespace-files", type=click.Path(), help="directory served as nsfile:///")
+@click.option("--label", "label_pairs", multiple=True, metavar="KEY=VALUE")
+@click.option("--executor", type=click.Choice(["threads", "dask", "dask-local"]), default="threads", show_default=True)
+@click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) for --executor dask")
+@click.option("--workers", type=click.IntRange(min=1), help="worker processes for --executor dask-local")
+@click.option("--storage", help="internal storage URL (fsspec: a path, s3://bucket/prefix...)")
+@click.option("--from", "from_task", help="replay from this task (with --execution)")
+@click.option("--execution", "execution", help="the execution to replay from")
+@click.option("--quiet", "-q", is_flag=True, help="no live progress")
+@HOME
+@FORMAT
+def run_command(flow, input_pairs, input_files, order, max_workers, keep_going, runner, flows_dir, namespace_files, label_pairs, executor, scheduler, workers, storage, from_task, execution, quiet, home, fmt):
+    """Run FLOW: tasks start as soon as their inputs exist, in parallel."""
+    from runtime.engine import RunOptions
+    from runtime.errors import FlowcRuntimeError, InputError
+    from runtime.inputs import parse_cli_inputs
+    from runtime.progress import progress_for
+    from runtime.runs import CompileFailed, replay, run_flow
+
+    if not Path(flow).is_file():
+        _fail(f"no such flow file: {flow}")
+    if bool(from_task) != bool(execution):
+        _fail("--from and --execution go together: flowc run FLOW --from TASK --execution EXEC")
+    try:
+        provided = parse_cli_inputs(list(input_pairs), list(input_files))
+    except InputError as exc:
+        _fail(str(exc))
+    labels = {}
+    for pair in label_pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            _fail(f"--label expects key=value, got '{pair}'")
+        labels[key] = value
+    options = RunOptions(order=order, max_workers=max_workers, keep_going=keep_going, runner=runner, flows_dir=flows_dir, namespace_files=namespace_files, labels=labels)
+    h = _home(home, storage, namespace_files)
+    pool = _executor(executor, scheduler, workers, max_workers, h.storage)
+    if runner == "auto" and not quiet and fmt == "text":
+        from runtime.runners import docker_available
+
+        click.echo("script runner: " + ("Docker (an engine answers)" if docker_available() else "Process (no Docker engine answers)"), err=True)
+    try:
+        from compiler.pipeline import compile_flow
+
+        compilation = compile_flow(flow, order)
+        total = len(compilation.flow.all_tasks()) if compilation.flow else 0
+        progress = progress_for(total, quiet or fmt == "json")
+        with progress or _Null():
+            if from_task:
+                report = replay(flow, execution, from_task, home=h, options=options, executor=pool, listener=progress)
+            else:
+                report = run_flow(compilation, inputs=provided, options=options, home=h, executor=pool, listener=progress)
+    except CompileFailed as exc:
+        if exc.compilation is not None:
+            from compiler import report as rep
+
+            click.echo(rep.format_text(exc.compilation.errors, {exc.compilation.source.path: exc.compilation.source}), err=True)
+        click.echo(f"flowc: {exc}", err=True)
+        sys.exit(ExitCode.PROBLEMS)
+    except InputError as exc:
+        click.echo(f"flowc: {exc}", err=True)
+        sys.exit(ExitCode.USAGE)
+    except FlowcRuntimeError as exc:
+        click.echo(f"flowc: {exc}", err=True)
+        sys.exit(ExitCode.PROBLEMS)
+    finally:
+        h.close()
+    _print_report(report, fmt, h)
+    sys.exit(_state_exit(report.state))
+
+
+class _Null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+@main.command("resume")
+@click.argument("execution")
+@click.option("--quiet", "-q", is_flag=True)
+@HOME
+@FORMAT
+def resume_command(execution, quiet, home, fmt):
+    """Resume EXECUTION: re-run failed, killed and never-started tasks; reuse the rest."""
+    from runtime.errors import FlowcRuntimeError
+    from runtime.progress import progress_for
+    from runtime.runs import CompileFailed, resume
+
+    h = _home(home)
+    found = _execution(h, execution)
+    try:
+        progress = progress_for(0, quiet or fmt == "json")
+        with progress or _Null():
+            report = resume(found["id"], home=h, listener=progress)
+    except (CompileFailed, FlowcRuntimeError) as exc:
+        click.echo(f"flowc: {exc}", err=True)
+        sys.exit(ExitCode.PROBLEMS)
+    _print_report(report, fmt, h)
+    h.close()
+    sys.exit(_state_exit(report.state))
+
+
+@main.command("executions")
+@click.option("--flow", "flow_id", help="only this flow id")
+@click.option("--namespace")
+@click.option("--state")
+@click.option("--limit", type=int, default=50, show_default=True)
+@HOME
+@FORMAT
+def executions_command(flow_id, namespace, state, limit, home, fmt):
+    """List runs, newest first."""
+    h = _home(home)
+    rows = h.state.list_executions(flow_id=flow_id, namespace=namespace, state=state.upper() if state else None, limit=limit)
+    if fmt == "json":
+        click.echo(json.dumps([{k: r.get(k) for k in ("id", "namespace", "flow_id", "state", "start", "end", "parent_id", "original_id")} for r in rows], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for column in ("execution", "flow", "state", "start", "end"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["id"], f"{r['namespace']}.{r['flow_id']}", r["state"], r.get("start") or "", r.get("end") or "")
+    Console().print(table)
+
+
+@main.command("show")
+@click.argument("execution")
+@HOME
+@FORMAT
+def show_command(execution, home, fmt):
+    """One run's tasks with their states and durations."""
+    from runtime.runs import report
+
+    h = _home(home)
+    found = _execution(h, execution)
+    _print_report(report(h, found["id"]), fmt, h)
+
+
+@main.command("outputs")
+@click.argument("execution")
+@click.argument("task", required=False)
+@HOME
+@FORMAT
+def outputs_command(execution, task, home, fmt):
+    """The outputs of a run's tasks (Kestra's Outputs tab)."""
+    h = _home(home)
+    found = _execution(h, execution)
+    outputs = h.state.outputs(found["id"])
+    if task is not None:
+        if task not in outputs:
+            _fail(f"task '{task}' has no outputs in execution {found['id']}; tasks with outputs: {', '.join(sorted(outputs)) or 'none'}")
+        outputs = {task: outputs[task]}
+    masked = json.loads(h.state._masked(json.dumps(outputs, default=str)) or "{}") if hasattr(h.state, "_masked") else outputs
+    if fmt == "json":
+        click.echo(json.dumps(masked, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"outputs of {found['id']}")
+    table.add_column("task")
+    table.add_column("output")
+    table.add_column("value", overflow="fold")
+    for task_id, values in masked.items():
+        for key, value in _flatten(values):
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            table.add_row(task_id, key, text if len(text) < 500 else text[:497] + "...")
+    Console().print(table)
+
+
+def _flatten(value, prefix: str = ""):
+    if isinstance(value, dict) and value:
+        for key, inner in value.items():
+            name = f"{prefix}.{key}" if prefix and "." not in str(key) and "/" not in str(key) else (f"{prefix}['{key}']" if prefix else str(key))
+            if isinstance(inner, dict) and prefix.count(".") < 1:
+                yield from _flatten(inner, name)
+            else:
+                yield name, inner
+    else:
+        yield prefix or "(value)", value
+
+
+@main.command("eval")
+@click.argument("execution")
+@click.argument("expression")
+@HOME
+def eval_command(execution, expression, home):
+    """Render EXPRESSION ('{{ ... }}') against a finished run."""
+    from runtime.errors import ExpressionError
+    from runtime.runs import evaluate
+
+    h = _home(home)
+    found = _execution(h, execution)
+    try:
+        click.echo(evaluate(found["id"], expression, home=h))
+    except ExpressionError as exc:
+        click.echo(f"flowc: {exc}", err=True)
+        sys.exit(ExitCode.PROBLEMS)
+
+
+@main.command("logs")
+@click.argument("execution")
+@click.argument("task", required=False)
+@click.option("--level", type=click.Choice(["TRACE", "DEBUG", "INFO", "WARN", "ERROR"], case_sensitive=False))
+@HOME
+@FORMAT
+def logs_command(execution, task, level, home, fmt):
+    """A run's logs, optionally for one task and from a level up."""
+    h = _home(home)
+    found = _execution(h, execution)
+    rows = h.state.logs(found["id"], task_id=task, min_level=level.upper() if level else None)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for row in rows:
+        click.echo(f"{row['at']} {row['level']:<5} {row.get('task_id') or '-'}: {row['message']}")
+
+
+@main.command("preview")
+@click.argument("uri")
+@click.option("--rows", type=int, default=20, show_default=True)
+@HOME
+@FORMAT
+def preview_command(uri, rows, home, fmt):
+    """The first rows of a stored file (Ion, CSV, JSON lines, Parquet) as a table."""
+    from runtime.errors import StorageError
+    from runtime.preview import PreviewError, preview
+
+    h = _home(home)
+    try:
+        data = preview(h.storage, uri, rows)
+    except (StorageError, PreviewError) as exc:
+        click.echo(f"flowc: {exc}", err=True)
+        sys.exit(ExitCode.PROBLEMS)
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=uri)
+    columns = list(dict.fromkeys(k for row in data for k in row)) if data else []
+    for column in columns:
+        table.add_column(str(column))
+    for row in data:
+        table.add_row(*[str(row.get(c, "")) for c in columns])
+    Console().print(table)
+
+
+@main.command("download")
+@click.argument("uri")
+@click.option("-o", "--output", required=True, type=click.Path(), help="local file to write (never overwritten)")
+@HOME
+def download_command(uri, output, home):
+    """Copy a stored file to a local path."""
+    from runtime.errors import StorageError
+
+    h = _home(home)
+    target = Path(output)
+    if target.exists():
+        _fail(f"{output} already exists: choose another path (flowc never overwrites files)")
+    try:
+        h.storage.get_file(uri, str(target))
+    except StorageError as exc:
+        click.echo(f"flowc: {exc}", err=True)
+        sys.exit(ExitCode.PROBLEMS)
+    click.echo(f"wrote {target}")
+
+
 @main.command("schema")
 @click.option("-o", "--output", type=click.Path(), help="write to this file instead of stdout")
 def schema_command(output: str | None) -> None:

@@ -746,6 +746,36 @@ class StateStore:
 
         self._write(write)
 
+    def add_logs(
+        self, exec_id: str, taskrun_id: str | None, task_id: str | None, lines: Iterable[tuple[str, str]]
+    ) -> None:
+        """Store many ``(level, message)`` lines in one transaction (a task's whole output)."""
+        rows = [(_level(level), self._masked(str(message))) for level, message in lines]
+        if not rows:
+            return
+
+        def write(db: sqlite3.Connection, now: str) -> None:
+            db.executemany(
+                "INSERT INTO logs (execution_id, taskrun_id, task_id, level, at, message) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(exec_id, taskrun_id, task_id, level, now, text) for level, text in rows],
+            )
+
+        self._write(write)
+
+    def set_taskrun_worker(self, taskrun_id: str, worker: str) -> None:
+        """Record where the latest attempt ran (a thread, or a Dask worker's address)."""
+
+        def write(db: sqlite3.Connection, now: str) -> None:
+            db.execute("UPDATE taskruns SET worker = ? WHERE id = ?", (worker, taskrun_id))
+            db.execute(
+                "UPDATE attempts SET worker = ? WHERE taskrun_id = ? AND number = "
+                "(SELECT MAX(number) FROM attempts WHERE taskrun_id = ?)",
+                (worker, taskrun_id, taskrun_id),
+            )
+
+        self._write(write)
+
     def logs(
         self, exec_id: str, task_id: str | None = None, min_level: str | None = None
     ) -> list[dict[str, Any]]:
