@@ -27,13 +27,26 @@ CASES = [
     ("yaml-syntax", HEAD + "tasks:\n  - id: a\n    type: x\n   bad: [\n", 6, None, "invalid YAML"),
     (
         "duplicate-key",
-        HEAD + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n    message: again\n",
+        HEAD
+        + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n    message: again\n",
         7,
         5,
         "first defined on line 6",
     ),
-    ("invalid-flow", "id: f\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n", 1, 1, "namespace"),
-    ("invalid-id", "id: f\nnamespace: Company.Team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n", 2, 12, "lower-case"),
+    (
+        "invalid-flow",
+        "id: f\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n",
+        1,
+        1,
+        "namespace",
+    ),
+    (
+        "invalid-id",
+        "id: f\nnamespace: Company.Team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n",
+        2,
+        12,
+        "lower-case",
+    ),
     (
         "duplicate-task-id",
         HEAD
@@ -51,41 +64,58 @@ CASES = [
         9,
         "already declared",
     ),
-    ("unknown-task-type", HEAD + "tasks:\n  - id: a\n    type: com.acme.Thing\n", 5, 11, "not in flowc's catalog"),
-    ("missing-property", HEAD + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n", 4, 9, "'message'"),
+    (
+        "unknown-task-type",
+        HEAD + "tasks:\n  - id: a\n    type: com.acme.Thing\n",
+        5,
+        11,
+        "not in flowc's catalog",
+    ),
+    (
+        "missing-property",
+        HEAD + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n",
+        4,
+        9,
+        "'message'",
+    ),
     (
         "unknown-property",
-        HEAD + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n    mesage: typo\n",
+        HEAD
+        + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n    mesage: typo\n",
         7,
         5,
         "no property 'mesage'",
     ),
     (
         "expression-syntax",
-        HEAD + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ 1 + }}\"\n",
+        HEAD
+        + 'tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ 1 + }}"\n',
         6,
         22,
         "invalid expression",
     ),
     (
         "unknown-task",
-        HEAD + "tasks:\n  - id: api\n    type: io.kestra.plugin.core.http.Request\n    uri: http://x\n"
-        "  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ outputs.apii.code }}\"\n",
+        HEAD
+        + "tasks:\n  - id: api\n    type: io.kestra.plugin.core.http.Request\n    uri: http://x\n"
+        '  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ outputs.apii.code }}"\n',
         9,
         18,
         "did you mean 'api'",
     ),
     (
         "unknown-output",
-        HEAD + "tasks:\n  - id: api\n    type: io.kestra.plugin.core.http.Request\n    uri: http://x\n"
-        "  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ outputs.api.bodyy }}\"\n",
+        HEAD
+        + "tasks:\n  - id: api\n    type: io.kestra.plugin.core.http.Request\n    uri: http://x\n"
+        '  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ outputs.api.bodyy }}"\n',
         9,
         18,
         "did you mean 'body'",
     ),
     (
         "unknown-output-file",
-        HEAD + "tasks:\n  - id: py\n    type: io.kestra.plugin.scripts.python.Script\n    outputFiles:\n      - \"*.csv\"\n"
+        HEAD
+        + 'tasks:\n  - id: py\n    type: io.kestra.plugin.scripts.python.Script\n    outputFiles:\n      - "*.csv"\n'
         "    script: print(1)\n"
         "  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ outputs.py.outputFiles['out/x.csv'] }}\"\n",
         11,
@@ -94,8 +124,9 @@ CASES = [
     ),
     (
         "hyphen-dot-access",
-        HEAD + "tasks:\n  - id: fetch-data\n    type: io.kestra.plugin.core.http.Request\n    uri: http://x\n"
-        "  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ outputs.fetch-data.code }}\"\n",
+        HEAD
+        + "tasks:\n  - id: fetch-data\n    type: io.kestra.plugin.core.http.Request\n    uri: http://x\n"
+        '  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ outputs.fetch-data.code }}"\n',
         9,
         18,
         "outputs['fetch-data'].code",
@@ -103,7 +134,7 @@ CASES = [
     (
         "unknown-input",
         HEAD + "inputs:\n  - id: api_url\n    type: STRING\n"
-        "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ inputs.api_urll }}\"\n",
+        'tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ inputs.api_urll }}"\n',
         9,
         18,
         "did you mean 'api_url'",
@@ -111,28 +142,31 @@ CASES = [
     (
         "unknown-variable",
         HEAD + "variables:\n  name: x\n"
-        "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ vars.nam }}\"\n",
+        'tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ vars.nam }}"\n',
         8,
         18,
         "did you mean 'name'",
     ),
     (
         "unknown-filter",
-        HEAD + "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ 'a' | tojson }}\"\n",
+        HEAD
+        + "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ 'a' | tojson }}\"\n",
         6,
         24,
         "toJson",
     ),
     (
         "unknown-function",
-        HEAD + "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ noww() }}\"\n",
+        HEAD
+        + 'tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ noww() }}"\n',
         6,
         18,
         "did you mean 'now'",
     ),
     (
         "unknown-test",
-        HEAD + "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ 1 is definedd }}\"\n",
+        HEAD
+        + 'tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ 1 is definedd }}"\n',
         6,
         23,
         "unknown test",
@@ -141,40 +175,44 @@ CASES = [
         "dynamic-reference",
         HEAD + "inputs:\n  - id: which\n    type: STRING\n"
         "tasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Return\n    format: x\n"
-        "  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ outputs[inputs.which].value }}\"\n",
+        '  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ outputs[inputs.which].value }}"\n',
         12,
         18,
         "computes the task id",
     ),
     (
         "self-reference",
-        HEAD + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ outputs.a.value }}\"\n",
+        HEAD
+        + 'tasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Return\n    format: "{{ outputs.a.value }}"\n',
         6,
         17,
         "its own outputs",
     ),
     (
         "cycle",
-        HEAD + "tasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ outputs.b.value }}\"\n"
-        "  - id: b\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ outputs.a.value }}\"\n",
+        HEAD
+        + 'tasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Return\n    format: "{{ outputs.b.value }}"\n'
+        '  - id: b\n    type: io.kestra.plugin.core.debug.Return\n    format: "{{ outputs.a.value }}"\n',
         4,
         9,
         "a -> b -> a",
     ),
     (
         "conditional-reference",
-        HEAD + "tasks:\n  - id: if\n    type: io.kestra.plugin.core.flow.If\n    condition: \"{{ true }}\"\n    then:\n"
+        HEAD
+        + 'tasks:\n  - id: if\n    type: io.kestra.plugin.core.flow.If\n    condition: "{{ true }}"\n    then:\n'
         "      - id: inner\n        type: io.kestra.plugin.core.debug.Return\n        format: x\n"
-        "  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ outputs.inner.value }}\"\n",
+        '  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ outputs.inner.value }}"\n',
         13,
         18,
         "If branch",
     ),
     (
         "loop-reference",
-        HEAD + "tasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [\"a\", \"b\"]\n    tasks:\n"
-        "      - id: inner\n        type: io.kestra.plugin.core.debug.Return\n        format: \"{{ taskrun.value }}\"\n"
-        "  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ outputs.inner.value }}\"\n",
+        HEAD
+        + 'tasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: ["a", "b"]\n    tasks:\n'
+        '      - id: inner\n        type: io.kestra.plugin.core.debug.Return\n        format: "{{ taskrun.value }}"\n'
+        '  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: "{{ outputs.inner.value }}"\n',
         13,
         18,
         "keyed by value",
@@ -186,7 +224,9 @@ def test_every_code_has_a_case():
     assert {c[0] for c in CASES} == set(CODES)
 
 
-@pytest.mark.parametrize(("code", "text", "line", "column", "fragment"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("code", "text", "line", "column", "fragment"), CASES, ids=[c[0] for c in CASES]
+)
 def test_diagnostic(code, text, line, column, fragment):
     found = find(text, code)
     d = found[0]
