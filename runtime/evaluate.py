@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -577,8 +577,8 @@ class _Compiler:
                 items: Any = [Entry(k, x) for k, x in value.items()]
             elif isinstance(value, list | tuple):
                 items = value
-            elif isinstance(value, set | frozenset):
-                items = list(value)
+            elif isinstance(value, Collection) and not isinstance(value, str | bytes):
+                items = list(value)  # sets, dict views: Java iterates any Iterable
             else:
                 raise _error(
                     template, offset, f"Not an iterable object. Value = [{v.java_str(value)}]"
@@ -730,7 +730,7 @@ class _Compiler:
                         template, offset, f"a map key cannot be a '{v.type_name(k)}'"
                     ) from None
                 items.append((k, value(frame)))
-            return _java_hashmap(items, capacity)  # Pebble builds a java.util.HashMap
+            return v.java_hashmap(items, capacity)  # Pebble builds a java.util.HashMap
 
         return build_map
 
@@ -774,7 +774,9 @@ class _Compiler:
                 if isinstance(key, str):
                     if key in obj:
                         return obj[key]
-                    if is_internal_name(key):
+                    # A map's attributes are its keys (data may well have ``_id`` or
+                    # ``class``); only a Python dunder is refused outright, for clarity.
+                    if key.startswith("__"):
                         raise _sandbox(template, offset, f"access to '{key}' is not allowed")
                     raise _undefined(template, offset, key)
                 return _map_item(obj, key, template, offset)
@@ -1074,39 +1076,6 @@ def _map_item(obj: Mapping, key: Any, template: CompiledTemplate, offset: int) -
             if converted in obj:
                 return obj[converted]
     raise _undefined(template, offset, v.java_str(key))
-
-
-def _java_string_hash(text: str) -> int:
-    """``String.hashCode()`` over UTF-16 code units, as an unsigned 32-bit int."""
-    h = 0
-    data = text.encode("utf-16-be")
-    for i in range(0, len(data), 2):
-        h = (31 * h + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
-    return h
-
-
-def _java_hashmap(items: list[tuple[Any, Any]], capacity: int) -> dict:
-    """A dict in ``java.util.HashMap`` iteration order (map literals print in that order).
-
-    Same contract as :func:`runtime.values.java_hashmap`, kept here because that one hashes
-    strings with the wrong byte order (reported); string keys are the case that matters.
-    """
-    entries = dict(items)
-    if not all(isinstance(k, str) for k in entries):
-        return v.java_hashmap(entries.items(), capacity)
-    size = 1
-    while size < max(capacity, 1):
-        size <<= 1
-    while len(entries) > int(size * 0.75):
-        size <<= 1
-    mask = size - 1
-
-    def bucket(key: str) -> int:
-        h = _java_string_hash(key)
-        return (h ^ (h >> 16)) & mask
-
-    order = sorted(enumerate(entries), key=lambda pair: (bucket(pair[1]), pair[0]))
-    return {key: entries[key] for _, key in order}
 
 
 def _render_java(frame: Frame, body: Render) -> str:

@@ -233,6 +233,8 @@ KESTRA_ROWS: list[tuple[str, str, dict, Any]] = [
     ("K33", "{{ outputs.api.headers['Content-Type'] | first }}", {}, "application/json"),
     ("K34", "{{ outputs.kv_getkeys.keys.size() == 0 }}", {}, "false"),
     ("K35", "{{ outputs.kv_getkeys.keys.size }}|{{ inputs.name.length }}", {}, "2|3"),
+    ("K35b", "{{ outputs.kv_getkeys.keys.0 }}|{{ outputs.kv_getkeys.keys['1'] }}", {}, "k1|k2"),
+    ("K35c", "{{ outputs.kv_getkeys.keys[2] }}", {}, Raises(UndefinedError, f"{U} `2`")),
     # -- ForEach addressing, currentEachOutput
     ("K36", "{{ outputs.each[taskrun.value].value }}", {}, "B!"),
     ("K37", "{{ outputs.loop2[parents[0].taskrun.value][taskrun.value].value }}", {}, "XB"),
@@ -342,6 +344,12 @@ KESTRA_ROWS: list[tuple[str, str, dict, Any]] = [
     ),
     ("K79", "{{ inputs.name.getClass() }}", {}, Raises(SandboxError, "getClass")),
     ("K80", "{{ inputs.name.encode() }}", {}, Raises(SandboxError, "encode")),
+    (
+        "K80b",
+        "{{ row._id }}|{{ row.class }}|{{ row._rev ?? 'none' }}",
+        {"row": {"_id": 7, "class": "a"}},
+        "7|a|none",
+    ),
     # -- secrets, syntax errors
     ("K81", "{{ secret('API_TOKEN') }}", {}, "s3cr3t-value"),
     ("K82", "{{ secret('NOPE_NOT_SET') }}", {}, Raises(ExpressionError, "SECRET_NOPE_NOT_SET")),

@@ -91,7 +91,9 @@ def _payloads(marker: Path) -> list[tuple[str, type[ExpressionError]]]:
         ),
         ('{{ "".getClass().forName("java.lang.Runtime") }}', SandboxError),
         ("{{ variables.getClass() }}", SandboxError),
-        ("{{ variables.class }}", SandboxError),
+        ("{{ variables.class }}", UndefinedError),  # a map's attributes are its keys
+        ("{{ inputs._secret }}", UndefinedError),
+        ("{{ inputs.name._secret }}", SandboxError),
         ("{{ beans }}", UndefinedError),
         ("{{ response.getWriter() }}", SandboxError),
         ("{{ response.getOutputStream().write(1) }}", SandboxError),
