@@ -66,6 +66,14 @@ class TaskGraph:
         default_factory=list
     )  # (task id, flow output id, via)
     dynamic_consumers: list[str] = field(default_factory=list)
+    lifted_cache: dict[tuple[str, ...], nx.DiGraph] = field(default_factory=dict, repr=False)
+    _tops: dict[str, str] | None = field(default=None, repr=False)
+
+    def top_ids(self) -> dict[str, str]:
+        """Task id -> the id of its top-level ancestor."""
+        if self._tops is None:
+            self._tops = {task_id: task.top().id for task_id, task in self.tasks.items()}
+        return self._tops
 
     def edges(self) -> list[Edge]:
         return [
@@ -198,17 +206,26 @@ def _conservative_edges(result: TaskGraph, add) -> None:
 
 def lifted(graph: TaskGraph, section: list[Task]) -> nx.DiGraph:
     """The graph between the top-level tasks of one section: edges between nested tasks are
-    carried up to their top-level ancestors."""
-    top_ids = {t.id for t in section}
+    carried up to their top-level ancestors. Computed once per section and graph."""
+    key = tuple(t.id for t in section)
+    cached = graph.lifted_cache.get(key)
+    if cached is not None:
+        return cached
+    top_ids = set(key)
     result = nx.DiGraph()
-    result.add_nodes_from(t.id for t in section)
-    for u, v, data in graph.graph.edges(data=True):
-        tu, tv = graph.tasks[u].top().id, graph.tasks[v].top().id
-        if tu != tv and tu in top_ids and tv in top_ids:
+    result.add_nodes_from(key)
+    if top_ids:
+        tops = graph.top_ids()
+        for u, v, data in graph.graph.edges(data=True):
+            tu, tv = tops[u], tops[v]
+            if tu == tv or tu not in top_ids or tv not in top_ids:
+                continue
             if result.has_edge(tu, tv):
-                result.edges[tu, tv]["via"].extend(data["via"])
+                edge = result.edges[tu, tv]
+                edge["via"].extend(data["via"])
                 if data["kind"] == "data":
-                    result.edges[tu, tv]["kind"] = "data"
+                    edge["kind"] = "data"
             else:
                 result.add_edge(tu, tv, kind=data["kind"], via=list(data["via"]))
+    graph.lifted_cache[key] = result
     return result

@@ -31,22 +31,13 @@ class Plan:
 
 def plan(flow: Flow, graph: TaskGraph, order: str) -> Plan:
     top = lifted(graph, flow.tasks)
+    order_key = _file_order(flow)
     if nx.is_directed_acyclic_graph(top):
         layers = tuple(
-            tuple(sorted(layer, key=_file_order(flow))) for layer in nx.topological_generations(top)
+            tuple(sorted(layer, key=order_key)) for layer in nx.topological_generations(top)
         )
-        critical = (
-            tuple(
-                nx.dag_longest_path(
-                    top,
-                    topo_order=list(
-                        nx.lexicographical_topological_sort(top, key=_file_order(flow))
-                    ),
-                )
-            )
-            if top.number_of_nodes()
-            else ()
-        )
+        topo = [task for layer in layers for task in layer]
+        critical = tuple(nx.dag_longest_path(top, topo_order=topo)) if topo else ()
     else:  # reported as a cycle; keep the file order so that tools still get a plan
         layers = tuple((t.id,) for t in flow.tasks)
         critical = ()

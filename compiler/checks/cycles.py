@@ -14,6 +14,8 @@ def _path(cycle: list[tuple[str, str]]) -> str:
 
 
 def _report(ctx: CheckContext, graph: nx.DiGraph, scope: str) -> bool:
+    if nx.is_directed_acyclic_graph(graph):
+        return False
     found = False
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
@@ -46,4 +48,5 @@ def cycle(ctx: CheckContext) -> None:
     if _report(ctx, ctx.graph.graph, ""):
         return
     for section in ctx.flow.sections().values():
-        _report(ctx, lifted(ctx.graph, section), "top-level ")
+        if len(section) > 1:
+            _report(ctx, lifted(ctx.graph, section), "top-level ")

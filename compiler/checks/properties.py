@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from compiler import catalog
 from compiler.checks.context import CheckContext
 from compiler.diagnostics import Severity, did_you_mean
@@ -11,13 +13,24 @@ CORE_PREFIXES = ("io.kestra.plugin.core.", "io.kestra.core.tasks.")
 _FLOWABLE_FIELDS = ("errors", "finally")
 
 
+@lru_cache(maxsize=4096)
+def _suggest_type(type_name: str) -> str | None:
+    """A close catalogued type in the same package (a typo in the class name)."""
+    package = type_name.rsplit(".", 1)[0]
+    siblings = [
+        name
+        for t in catalog.all_types()
+        for name in (t.type, *t.aliases)
+        if name.rsplit(".", 1)[0] == package
+    ]
+    return did_you_mean(type_name, siblings) if siblings else None
+
+
 def unknown_task_type(ctx: CheckContext) -> None:
-    known = [t.type for t in catalog.all_types()]
     for task in ctx.flow.all_tasks():
         if catalog.lookup(task.type) is not None:
             continue
-        match = did_you_mean(task.type, known)
-        close = match is not None and match.rsplit(".", 1)[0] == task.type.rsplit(".", 1)[0]
+        match = _suggest_type(task.type)
         # Core plugins always ship with Kestra and the catalog declares all of them: an
         # unknown core type is certainly invalid ("Invalid type"), not just unchecked.
         core = (
@@ -31,7 +44,7 @@ def unknown_task_type(ctx: CheckContext) -> None:
             if core
             else f"task type '{task.type}' is not in flowc's catalog: its properties and outputs are not checked",
             task.type_span,
-            hint=f"did you mean '{match}'?" if close else None,
+            hint=f"did you mean '{match}'?" if match else None,
             task=task.id,
             severity=Severity.ERROR if core else None,
         )
