@@ -1042,15 +1042,12 @@ def _text(scene: _Scene) -> str:
     assert flow is not None
     out: list[str] = []
     head = f"flow {flow.namespace}.{flow.id}" if flow.namespace else f"flow {flow.id}"
-    out.append(
-        f"{head}: {len(scene.tasks)} tasks, "
-        f"{sum(1 for link in scene.links if link.kind in ('data', 'order'))} edges"
-        + (
-            f" (selection '{scene.selection}': {scene.selected} of {scene.total})"
-            if scene.selection is not None
-            else ""
-        )
-    )
+    edges = sum(1 for link in scene.links if link.kind in ("data", "order"))
+    if scene.selection is not None:
+        count = f"selection '{scene.selection}': {scene.selected} of {scene.total} tasks"
+    else:
+        count = f"{len(scene.tasks)} tasks"
+    out.append(f"{head}: {count}, {edges} edges")
 
     def describe(task_id: str) -> str:
         task = scene.tasks[task_id]
