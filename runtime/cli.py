@@ -30,6 +30,9 @@ class FlowcGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # `flowc logs ... | head`: the reader left, nothing is wrong
+            sys.stderr.close()
+            sys.exit(0)
         except Exception as exc:  # pragma: no cover - exercised through tests of exit 3
             click.echo(f"flowc: internal error: {type(exc).__name__}: {exc}", err=True)
             click.echo(

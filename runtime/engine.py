@@ -410,7 +410,7 @@ class Run:
             with self.lock:
                 self.secrets.update(outcome.secrets)
                 self.engine.secrets.update(outcome.secrets)
-        self.state.add_logs(self.execution_id, taskrun, task.id, [(line.level, line.message) for line in outcome.logs])
+        self.state.add_logs(self.execution_id, taskrun, task.id, [(line.level, line.message, line.at) for line in outcome.logs])
         errors = [{"taskId": task.id, "level": "ERROR", "message": line.message} for line in outcome.logs if line.level == "ERROR"]
         if errors:
             with self.lock:

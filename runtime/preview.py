@@ -12,30 +12,16 @@ class PreviewError(Exception):
     pass
 
 
-def _ion_rows(text: str, limit: int) -> list[dict[str, Any]]:
-    from amazon.ion import simpleion
+def _ion_rows(data: bytes, limit: int) -> list[dict[str, Any]]:
+    from runtime.ion import iter_values, to_plain
 
-    values = simpleion.loads(text, single_value=False, parse_eagerly=True)
     rows = []
-    for value in values[:limit]:
-        rows.append(json.loads(json.dumps(_plain(value), default=str)))
+    for value in iter_values(data):
+        plain = to_plain(value)
+        rows.append(plain if isinstance(plain, dict) else {"value": plain})
+        if len(rows) >= limit:
+            break
     return rows
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "ion_type") and value.ion_type is not None:
-        name = value.ion_type.name
-        if name == "NULL":
-            return None
-        if name == "DECIMAL":
-            return float(value)
-    if type(value).__name__ == "Decimal":
-        return float(value)
-    return value
 
 
 def preview(storage: Any, uri: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -55,6 +41,6 @@ def preview(storage: Any, uri: str, limit: int = 20) -> list[dict[str, Any]]:
             return [r if isinstance(r, dict) else {"value": r} for r in rows[:limit]]
         if name.endswith((".jsonl", ".ndjson")):
             return [json.loads(line) for line in text.splitlines()[:limit] if line.strip()]
-        return _ion_rows(text, limit)
+        return _ion_rows(data, limit)
     except Exception as exc:  # a file of another format: say so, no traceback
         raise PreviewError(f"cannot preview {uri}: {type(exc).__name__}: {exc}") from None

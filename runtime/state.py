@@ -747,10 +747,18 @@ class StateStore:
         self._write(write)
 
     def add_logs(
-        self, exec_id: str, taskrun_id: str | None, task_id: str | None, lines: Iterable[tuple[str, str]]
+        self,
+        exec_id: str,
+        taskrun_id: str | None,
+        task_id: str | None,
+        lines: Iterable[tuple[str, str] | tuple[str, str, float]],
     ) -> None:
-        """Store many ``(level, message)`` lines in one transaction (a task's whole output)."""
-        rows = [(_level(level), self._masked(str(message))) for level, message in lines]
+        """Store many ``(level, message[, epoch seconds])`` lines in one transaction (a task's
+        whole output); a line without a time gets the time of the write."""
+        rows = []
+        for line in lines:
+            at = _timestamp(dt.datetime.fromtimestamp(line[2], dt.UTC)) if len(line) > 2 else None
+            rows.append((_level(line[0]), self._masked(str(line[1])), at))
         if not rows:
             return
 
@@ -758,7 +766,7 @@ class StateStore:
             db.executemany(
                 "INSERT INTO logs (execution_id, taskrun_id, task_id, level, at, message) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(exec_id, taskrun_id, task_id, level, now, text) for level, text in rows],
+                [(exec_id, taskrun_id, task_id, level, at or now, text) for level, text, at in rows],
             )
 
         self._write(write)
