@@ -423,9 +423,8 @@ class Run:
                 self.labels.update(outcome.labels)
         for op in outcome.kv_ops:
             self.kv.apply(op)
-        if outcome.worker:
-            with contextlib.suppress(Exception):
-                self.state.set_taskrun_worker(taskrun, outcome.worker)
+        if outcome.start and outcome.end:
+            self.state.set_attempt_times(taskrun, outcome.start, outcome.end, outcome.worker or None)
 
     def finish(
         self,

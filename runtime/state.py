@@ -640,10 +640,12 @@ class StateStore:
             exec_id = self._taskrun_execution(db, taskrun_id)
             terminal = now if state in TERMINAL_STATES else None
             started = now if state == "RUNNING" else None
+            # a terminal state keeps the end an attempt recorded (the worker's own clock)
             db.execute(
                 'UPDATE taskruns SET state = ?, "start" = COALESCE("start", ?), '
-                '"end" = ?, error = COALESCE(?, error) WHERE id = ?',
-                (state, started, terminal, err, taskrun_id),
+                '"end" = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE("end", ?) END, '
+                "error = COALESCE(?, error) WHERE id = ?",
+                (state, started, terminal, terminal, err, taskrun_id),
             )
             db.execute(
                 "INSERT INTO state_history (execution_id, taskrun_id, state, at) "
@@ -767,6 +769,26 @@ class StateStore:
                 "INSERT INTO logs (execution_id, taskrun_id, task_id, level, at, message) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(exec_id, taskrun_id, task_id, level, at or now, text) for level, text, at in rows],
+            )
+
+        self._write(write)
+
+    def set_attempt_times(self, taskrun_id: str, start: float, end: float, worker: str | None) -> None:
+        """The latest attempt's real start and end, as the worker saw them (epoch seconds):
+        a task waiting in the executor's queue is not running yet."""
+        started = _timestamp(dt.datetime.fromtimestamp(start, dt.UTC))
+        ended = _timestamp(dt.datetime.fromtimestamp(end, dt.UTC))
+
+        def write(db: sqlite3.Connection, now: str) -> None:
+            db.execute(
+                'UPDATE attempts SET "start" = ?, "end" = ?, worker = COALESCE(?, worker) WHERE taskrun_id = ? '
+                "AND number = (SELECT MAX(number) FROM attempts WHERE taskrun_id = ?)",
+                (started, ended, worker, taskrun_id, taskrun_id),
+            )
+            db.execute(
+                'UPDATE taskruns SET "start" = CASE WHEN attempts <= 1 THEN ? ELSE "start" END, '
+                '"end" = ?, worker = COALESCE(?, worker) WHERE id = ?',
+                (started, ended, worker, taskrun_id),
             )
 
         self._write(write)
