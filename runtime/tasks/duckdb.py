@@ -11,7 +11,8 @@
   writes ``{{ outputFiles.<name> }}`` and each file is stored (output ``outputFiles``).
   ``{{ dbFilePath }}`` is the database file.
 * ``sql`` may hold several statements; Query keeps the result of the last one (DuckDB's
-  multi-statement rule). ``parameters`` bind ``:name`` placeholders of that statement.
+  multi-statement rule). ``parameters`` bind ``:name`` placeholders (outside quotes; ``::``
+  casts are left alone); a name not in ``parameters`` is left as written.
 * ``fetchType``: ``FETCH_ONE`` -> ``row``, ``FETCH`` -> ``rows``, ``STORE`` -> ``uri`` (an Ion
   file, one struct per line, see :mod:`runtime.ion`), ``NONE`` (default); ``size`` is the number
   of rows for the first three. The deprecated booleans ``fetch``, ``fetchOne``, ``store`` win, in
@@ -364,6 +365,20 @@ def _statements(con: Any, sql: str) -> list[Any]:
     return statements
 
 
+def _take(statement: Any, values: list[Any]) -> list[Any]:
+    """The leading values that ``statement``'s ``?`` placeholders consume (removed from ``values``)."""
+    count = len(getattr(statement, "named_parameters", ()) or ())
+    taken, values[:] = values[:count], values[count:]
+    return taken
+
+
+def _execute(con: Any, statement: Any, values: list[Any]) -> None:
+    if values:
+        con.execute(statement, values)
+    else:
+        con.execute(statement)
+
+
 def query(props: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     import duckdb
 
@@ -376,21 +391,16 @@ def query(props: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
             + re.sub(r";\s*$", "", sql)
             + ")"
         )
+    text, values = _bind(sql, setup.params)
     con = setup.connect()
     outputs: dict[str, Any] = {}
     try:
-        statements = _statements(con, sql)
+        statements = _statements(con, text)
         with _Interrupter(ctx, con) as watch:
             try:
-                for statement in statements[:-1]:
-                    con.execute(statement)
-                last = statements[-1]
-                text, values = _bind(last.query, setup.params)
-                if values:
-                    con.execute(text, values)
-                else:
-                    con.execute(last)
-                if _returns_rows(last):
+                for statement in statements:
+                    _execute(con, statement, _take(statement, values))
+                if _returns_rows(statements[-1]):
                     outputs = setup.fetch(con)
             except duckdb.Error as exc:
                 if watch.interrupted:
@@ -411,20 +421,17 @@ def queries(props: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
     setup = _Setup(props, ctx)
     sql = setup.sql()
     transaction = setup.p.boolean("transaction", True)
+    text, values = _bind(sql, setup.params)
     con = setup.connect()
     results: list[dict[str, Any]] = []
     try:
-        statements = _statements(con, sql)
+        statements = _statements(con, text)
         with _Interrupter(ctx, con) as watch:
             try:
                 if transaction:
                     con.begin()
                 for statement in statements:
-                    text, values = _bind(statement.query, setup.params)
-                    if values:
-                        con.execute(text, values)
-                    else:
-                        con.execute(statement)
+                    _execute(con, statement, _take(statement, values))
                     if _returns_rows(statement):
                         results.append(setup.fetch(con))
                 if transaction:

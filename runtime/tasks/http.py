@@ -212,6 +212,8 @@ def _url(p: Props) -> str:
         )
     if not url.host:
         raise TaskError(f"uri '{text}' has no host")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise TaskError(f"uri '{text}' is not a valid URL: port {url.port} is out of range")
     if text.count("[") != text.count("]"):
         raise TaskError(f"uri '{text}' is not a valid URL: unbalanced brackets")
     return text
