@@ -307,7 +307,7 @@ def run_command(flow, input_pairs, input_files, order, max_workers, keep_going, 
     if runner == "auto" and not quiet and fmt == "text":
         from runtime.runners import docker_available
 
-        click.echo("script runner: " + ("Docker (an engine answers)" if docker_available() else "Process (no Docker engine answers)"), err=True)
+        click.echo("script runner: " + ("Docker where the task's image is present, else Process (an engine answers)" if docker_available() else "Process (no Docker engine answers)"), err=True)
     try:
         from compiler.pipeline import compile_flow
 

@@ -1021,7 +1021,12 @@ def runner_from_spec(
 
     choice = forced or chosen or default_choice
     if choice == "auto":
-        choice = "docker" if docker_available() else "process"
+        # Docker when an engine answers and the image is already there; otherwise the task
+        # runs as a local process rather than failing on a pull (flowc runs flows locally).
+        if not docker_available():
+            return ProcessRunner()
+        runner = DockerRunner.from_spec(docker_spec, container_image=container_image)
+        return runner if image_present(runner.image) else ProcessRunner()
     if choice == "process":
         return ProcessRunner()
     return DockerRunner.from_spec(docker_spec, container_image=container_image)
