@@ -17,13 +17,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import random
+import re
 import shutil
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from runtime.templates import render, render_typed
 from runtime.values import is_truthy_string, to_json
 from runtime.worker import Invocation, Outcome, execute
 
+_STATE_READERS = re.compile(r"tasksWithState|printContext|fetchContext|\btasks\s*[.\[]")
 FAILED_STATES = ("FAILED", "KILLED")
 DONE_OK = ("SUCCESS", "WARNING", "SKIPPED")
 STATE_RANK = {"KILLED": 5, "FAILED": 4, "PAUSED": 3, "WARNING": 2, "SUCCESS": 1, "SKIPPED": 0}
@@ -94,7 +98,11 @@ class Run:
         original_id: str | None = None,
         labels: dict[str, str] | None = None,
     ) -> None:
-        assert compilation.flow is not None and compilation.graph is not None and compilation.plan is not None
+        assert (
+            compilation.flow is not None
+            and compilation.graph is not None
+            and compilation.plan is not None
+        )
         self.engine = engine
         self.state = engine.state
         self.storage = engine.storage
@@ -121,9 +129,17 @@ class Run:
         self.kv = StoreKV(engine.state)
         self._props_cache: dict[int, dict] = {}
         self._lift_cache: dict[int, dict[str, set[str]]] = {}
-        self.flow_retry = self.flow.root.value("retry") if isinstance(self.flow.root.value("retry"), dict) else None
+        self.flow_retry = (
+            self.flow.root.value("retry")
+            if isinstance(self.flow.root.value("retry"), dict)
+            else None
+        )
         self.background: list[Future] = []
         self.envs = _envs()
+        # Task states are exposed (``tasks.X.state``, tasksWithState()) only to flows that read
+        # them: building them for every task of a large flow would cost O(n) each time.
+        text = compilation.source.text
+        self.exposes_states = bool(_STATE_READERS.search(text))
 
     # -- top level -------------------------------------------------------------------------
 
@@ -131,7 +147,14 @@ class Run:
         self.state.set_execution_state(self.execution_id, "RUNNING")
         scope = Scope(retry=self.flow_retry)
         try:
-            state = self.run_section(self.flow.tasks, self.flow.errors, self.flow.finally_, scope, concurrency=None, top=True)
+            state = self.run_section(
+                self.flow.tasks,
+                self.flow.errors,
+                self.flow.finally_,
+                scope,
+                concurrency=None,
+                top=True,
+            )
         except PauseRequested:
             state = "PAUSED"
         if state not in ("FAILED", "KILLED", "PAUSED"):
@@ -155,7 +178,9 @@ class Run:
         try:
             outputs, warnings = render_flow_outputs(declared, context, services=self.services(None))
         except FlowcRuntimeError as exc:
-            self.state.add_log(self.execution_id, None, None, "ERROR", f"Failed to render output values: {exc}")
+            self.state.add_log(
+                self.execution_id, None, None, "ERROR", f"Failed to render output values: {exc}"
+            )
             return "FAILED"
         for warning in warnings:
             self.state.add_log(self.execution_id, None, None, "WARN", warning)
@@ -165,7 +190,13 @@ class Run:
     # -- lists and sections ------------------------------------------------------------------
 
     def run_section(
-        self, tasks: list[Task], errors: list[Task], finally_: list[Task], scope: Scope, concurrency: int | None, top: bool = False
+        self,
+        tasks: list[Task],
+        errors: list[Task],
+        finally_: list[Task],
+        scope: Scope,
+        concurrency: int | None,
+        top: bool = False,
     ) -> str:
         """``tasks``, then ``errors`` if one failed, then ``finally``: Kestra's branch rule."""
         states = self.run_list(tasks, scope, concurrency)
@@ -218,52 +249,70 @@ class Run:
         return deps
 
     def run_list(self, tasks: list[Task], scope: Scope, concurrency: int | None) -> dict[str, str]:
+        """Start each task once the siblings it needs are done; O(1) work per completion."""
         if not tasks:
             return {}
         deps = self.sibling_deps(tasks)
-        pending = [t for t in tasks]
-        running: dict[Future, Task] = {}
+        by_id = {t.id: t for t in tasks}
+        waiting = {t.id: set(deps[t.id]) for t in tasks}
+        dependents: dict[str, list[str]] = {t.id: [] for t in tasks}
+        for task_id, needs in deps.items():
+            for need in needs:
+                dependents[need].append(task_id)
+        ready = deque(t.id for t in tasks if not waiting[t.id])
+        done: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
         states: dict[str, str] = {}
         blocked: set[str] = set()  # skipped because something they need failed
+        running = 0
         failed = False
-        while pending or running:
+
+        def release(task_id: str) -> None:
+            for other in dependents[task_id]:
+                waiting[other].discard(task_id)
+                if not waiting[other]:
+                    ready.append(other)
+
+        while ready or running:
             stopping = (failed and not self.options.keep_going) or self.stop.is_set()
-            if not stopping:
-                for task in list(pending):
-                    if concurrency and len(running) >= concurrency:
-                        break
-                    needs = deps[task.id]
-                    if not all(n in states for n in needs):
-                        continue
-                    pending.remove(task)
-                    bad = [n for n in needs if states[n] in FAILED_STATES or n in blocked]
-                    if bad:
-                        states[task.id] = self.skip(task, scope, f"skipped: it needs '{bad[0]}', which did not succeed")
-                        blocked.add(task.id)
-                        continue
-                    running[self.engine.control.submit(self.run_task, task, scope)] = task
+            while ready and not stopping and not (concurrency and running >= concurrency):
+                task_id = ready.popleft()
+                bad = [n for n in deps[task_id] if states.get(n) in FAILED_STATES or n in blocked]
+                if bad:
+                    states[task_id] = self.skip(
+                        by_id[task_id],
+                        scope,
+                        f"skipped: it needs '{bad[0]}', which did not succeed",
+                    )
+                    blocked.add(task_id)
+                    release(task_id)
+                    continue
+                future = self.engine.control.submit(self.run_task, by_id[task_id], scope)
+                future.add_done_callback(lambda f, tid=task_id: done.put((tid, f)))
+                running += 1
             if not running:
                 break
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in done:
-                task = running.pop(future)
-                try:
-                    state = future.result()
-                except PauseRequested:
-                    state = "PAUSED"
-                    self.stop.set()
-                states[task.id] = state
-                if state in FAILED_STATES:
-                    failed = True
-                    if not self.options.keep_going:
-                        pass
+            task_id, future = done.get()
+            running -= 1
+            try:
+                state = future.result()
+            except PauseRequested:
+                state = "PAUSED"
+                self.stop.set()
+            states[task_id] = state
+            if state in FAILED_STATES:
+                failed = True
+            release(task_id)
         if failed and not self.options.keep_going:
             self.stop.set()
         return states
 
     def skip(self, task: Task, scope: Scope, reason: str) -> str:
         taskrun = self.state.create_taskrun(
-            self.execution_id, task.id, parent_taskrun_id=scope.parent_taskrun, value=scope.value, state="SKIPPED"
+            self.execution_id,
+            task.id,
+            parent_taskrun_id=scope.parent_taskrun,
+            value=scope.value,
+            state="SKIPPED",
         )
         self.state.add_log(self.execution_id, taskrun, task.id, "WARN", reason)
         self.record_state(task, scope, "SKIPPED")
@@ -291,7 +340,9 @@ class Run:
         previous = self.reuse.get((task.id, scope.values))
         if previous is not None and previous["state"] in DONE_OK and not task.children:
             return self.reuse_taskrun(task, scope, previous)
-        taskrun = self.state.create_taskrun(self.execution_id, task.id, parent_taskrun_id=scope.parent_taskrun, value=scope.value)
+        taskrun = self.state.create_taskrun(
+            self.execution_id, task.id, parent_taskrun_id=scope.parent_taskrun, value=scope.value
+        )
         if self.engine.listener is not None:
             self.engine.listener.started(task.id, scope.values)
         variables = self.task_variables(task, scope, taskrun, 1)
@@ -302,12 +353,20 @@ class Run:
             except ExpressionError as exc:
                 return self.finish(task, scope, taskrun, "FAILED", error=f"runIf: {exc}")
             if not is_truthy_string(decision):
-                self.state.add_log(self.execution_id, taskrun, task.id, "INFO", f"skipped: runIf rendered '{decision}'")
+                self.state.add_log(
+                    self.execution_id,
+                    taskrun,
+                    task.id,
+                    "INFO",
+                    f"skipped: runIf rendered '{decision}'",
+                )
                 return self.finish(task, scope, taskrun, "SKIPPED")
         if task.children or self.engine.is_flowable(task):
             self.state.set_taskrun_state(taskrun, "RUNNING")
             try:
-                state, outputs = self.engine.flowables.run(self, task, props, scope, taskrun, variables)
+                state, outputs = self.engine.flowables.run(
+                    self, task, props, scope, taskrun, variables
+                )
             except PauseRequested:
                 self.state.set_taskrun_state(taskrun, "PAUSED")
                 raise
@@ -320,12 +379,23 @@ class Run:
         outputs = previous.get("outputs") or {}
         state = previous["state"]
         taskrun = self.state.create_taskrun(
-            self.execution_id, task.id, parent_taskrun_id=scope.parent_taskrun, value=scope.value, state=state, taskrun_id=None
+            self.execution_id,
+            task.id,
+            parent_taskrun_id=scope.parent_taskrun,
+            value=scope.value,
+            state=state,
+            taskrun_id=None,
         )
         if outputs:
             self.state.set_taskrun_outputs(taskrun, outputs)
             self.record_outputs(task, scope, outputs)
-        self.state.add_log(self.execution_id, taskrun, task.id, "INFO", f"reused: {state} in a previous attempt of this execution")
+        self.state.add_log(
+            self.execution_id,
+            taskrun,
+            task.id,
+            "INFO",
+            f"reused: {state} in a previous attempt of this execution",
+        )
         self.record_state(task, scope, state)
         return state
 
@@ -334,7 +404,9 @@ class Run:
         timeout = None
         if props.get("timeout") is not None:
             try:
-                timeout = durations.seconds(str(render(str(props["timeout"]), self.base_variables())))
+                timeout = durations.seconds(
+                    str(render(str(props["timeout"]), self.base_variables()))
+                )
             except (ValueError, ExpressionError) as exc:
                 return self.finish(task, scope, taskrun, "FAILED", error=f"invalid timeout: {exc}")
         first_start = time.monotonic()
@@ -369,15 +441,34 @@ class Run:
             if outcome.state == "FAILED" and self.retry_allowed(policy, attempt, first_start):
                 self.state.set_taskrun_state(taskrun, "RETRYING")
                 delay = retry_delay(policy, attempt)
-                self.state.add_log(self.execution_id, taskrun, task.id, "WARN", f"attempt {attempt} failed; retrying in {delay:g}s")
+                self.state.add_log(
+                    self.execution_id,
+                    taskrun,
+                    task.id,
+                    "WARN",
+                    f"attempt {attempt} failed; retrying in {delay:g}s",
+                )
                 if self.stop.wait(delay) and not self.options.keep_going:
                     break
                 continue
             break
         state = outcome.state
-        if state == "SUCCESS" and attempt > 1 and isinstance(policy, dict) and policy.get("warningOnRetry") is True:
+        if (
+            state == "SUCCESS"
+            and attempt > 1
+            and isinstance(policy, dict)
+            and policy.get("warningOnRetry") is True
+        ):
             state = "WARNING"
-        return self.finish(task, scope, taskrun, state, outputs=outcome.outputs, error=outcome.error, worker=outcome.worker)
+        return self.finish(
+            task,
+            scope,
+            taskrun,
+            state,
+            outputs=outcome.outputs,
+            error=outcome.error,
+            worker=outcome.worker,
+        )
 
     def submit(self, inv: Invocation, timeout: float | None) -> Outcome:
         future = self.engine.executor.submit(execute, inv)
@@ -387,9 +478,14 @@ class Run:
         except TimeoutError:
             if inv.cancel is not None:
                 inv.cancel.set()
-            return Outcome(state="FAILED", error=f"the task exceeded its timeout of PT{timeout:g}S and did not stop; it was abandoned")
+            return Outcome(
+                state="FAILED",
+                error=f"the task exceeded its timeout of PT{timeout:g}S and did not stop; it was abandoned",
+            )
         except Exception as exc:  # the executor lost the task (a dead worker...)
-            return Outcome(state="FAILED", error=f"the executor lost the task: {type(exc).__name__}: {exc}")
+            return Outcome(
+                state="FAILED", error=f"the executor lost the task: {type(exc).__name__}: {exc}"
+            )
 
     def retry_allowed(self, policy: Any, attempt: int, first_start: float) -> bool:
         if not isinstance(policy, dict) or self.stop.is_set() and not self.options.keep_going:
@@ -410,21 +506,34 @@ class Run:
             with self.lock:
                 self.secrets.update(outcome.secrets)
                 self.engine.secrets.update(outcome.secrets)
-        self.state.add_logs(self.execution_id, taskrun, task.id, [(line.level, line.message, line.at) for line in outcome.logs])
-        errors = [{"taskId": task.id, "level": "ERROR", "message": line.message} for line in outcome.logs if line.level == "ERROR"]
+        self.state.add_logs(
+            self.execution_id,
+            taskrun,
+            task.id,
+            [(line.level, line.message, line.at) for line in outcome.logs],
+        )
+        errors = [
+            {"taskId": task.id, "level": "ERROR", "message": line.message}
+            for line in outcome.logs
+            if line.level == "ERROR"
+        ]
         if errors:
             with self.lock:
                 self.error_logs.extend(errors)
         for metric in outcome.metrics:
             with contextlib.suppress(Exception):
-                self.state.add_metric(self.execution_id, taskrun, metric.name, metric.type, metric.value, metric.tags)
+                self.state.add_metric(
+                    self.execution_id, taskrun, metric.name, metric.type, metric.value, metric.tags
+                )
         if outcome.labels:
             with self.lock:
                 self.labels.update(outcome.labels)
         for op in outcome.kv_ops:
             self.kv.apply(op)
         if outcome.start and outcome.end:
-            self.state.set_attempt_times(taskrun, outcome.start, outcome.end, outcome.worker or None)
+            self.state.set_attempt_times(
+                taskrun, outcome.start, outcome.end, outcome.worker or None
+            )
 
     def finish(
         self,
@@ -450,7 +559,9 @@ class Run:
             self.record_outputs(task, scope, clean)
         if error and state != "SUCCESS" and not self.state_has_error_log(taskrun):
             self.state.add_log(self.execution_id, taskrun, task.id, "ERROR", error)
-        self.state.set_taskrun_state(taskrun, state, error=error if state in ("FAILED", "WARNING") else None)
+        self.state.set_taskrun_state(
+            taskrun, state, error=error if state in ("FAILED", "WARNING") else None
+        )
         self.record_state(task, scope, state)
         if self.engine.listener is not None:
             self.engine.listener.finished(task.id, scope.values, state)
@@ -495,19 +606,30 @@ class Run:
     def base_variables(self) -> dict[str, Any]:
         return {
             "flow": {"id": self.flow.id, "namespace": self.flow.namespace, "revision": 1},
-            "execution": {"id": self.execution_id, "startDate": self.start_date, "originalId": self.original_id, "state": "RUNNING"},
+            "execution": {
+                "id": self.execution_id,
+                "startDate": self.start_date,
+                "originalId": self.original_id,
+                "state": "RUNNING",
+            },
             "inputs": self.inputs,
             "outputs": self.outputs,
             "vars": self.variables,
             "labels": dict(self.labels),
             "envs": self.envs,
             "globals": {},
-            "tasks": self.tasks_variable(),
+            **({"tasks": self.tasks_variable()} if self.exposes_states else {}),
         }
 
-    def task_variables(self, task: Task, scope: Scope, taskrun: str, attempt: int) -> dict[str, Any]:
+    def task_variables(
+        self, task: Task, scope: Scope, taskrun: str, attempt: int
+    ) -> dict[str, Any]:
         variables = self.base_variables()
-        taskrun_var: dict[str, Any] = {"id": taskrun, "startDate": _now_iso(), "attemptsCount": attempt}
+        taskrun_var: dict[str, Any] = {
+            "id": taskrun,
+            "startDate": _now_iso(),
+            "attemptsCount": attempt,
+        }
         if scope.parent_taskrun:
             taskrun_var["parentId"] = scope.parent_taskrun
         if scope.values:
@@ -527,11 +649,18 @@ class Run:
             flow_id=self.flow.id,
             execution_id=self.execution_id,
             parent_execution_ids=self.parent_ids,
-            task_states=[{"taskId": t, "value": v[-1] if v else None, "state": s} for (t, v), s in list(self.task_states.items())],
+            task_states=[
+                {"taskId": t, "value": v[-1] if v else None, "state": s}
+                for (t, v), s in list(self.task_states.items())
+            ]
+            if self.exposes_states
+            else [],
             error_logs=list(self.error_logs),
         )
 
-    def render_typed(self, value: Any, variables: Mapping[str, Any], task: Task | None = None) -> Any:
+    def render_typed(
+        self, value: Any, variables: Mapping[str, Any], task: Task | None = None
+    ) -> Any:
         if isinstance(value, str):
             return render_typed(value, variables, services=self.services(task))
         if isinstance(value, list):
@@ -561,7 +690,9 @@ def retry_delay(policy: Mapping[str, Any], attempt: int) -> float:
         if kind == "exponential":
             interval = durations.seconds(str(policy.get("interval", "PT1S")))
             factor = float(policy.get("delayFactor", 2))
-            cap = durations.seconds(str(policy["maxInterval"])) if policy.get("maxInterval") else None
+            cap = (
+                durations.seconds(str(policy["maxInterval"])) if policy.get("maxInterval") else None
+            )
             delay = interval * (factor ** (attempt - 1))
             return min(delay, cap) if cap else delay
         if kind == "random":
@@ -595,7 +726,9 @@ def _envs(prefix: str = "ENV_") -> dict[str, str]:
 class Engine:
     """Runs compiled flows against one state store, storage and executor."""
 
-    def __init__(self, state: Any, storage: Storage, executor: Executor, options: RunOptions | None = None) -> None:
+    def __init__(
+        self, state: Any, storage: Storage, executor: Executor, options: RunOptions | None = None
+    ) -> None:
         from runtime.flowables import Flowables
 
         self.state = state
@@ -606,7 +739,9 @@ class Engine:
         self.flowables = Flowables()
         self.secrets: set[str] = set()
         self.flows: Any = None  # a FlowRepository, for Subflow
-        self.listener: Any = None  # progress display: started(task, values), finished(task, values, state)
+        self.listener: Any = (
+            None  # progress display: started(task, values), finished(task, values, state)
+        )
         self.run_child: Any = None  # set by runtime.runs: run a child execution (Subflow)
         self.start_child: Any = None
         state.set_mask(self.mask)
