@@ -178,6 +178,56 @@ def lint_command(paths: tuple[str, ...], fmt: str, order: str, strict: bool) -> 
     sys.exit(report.exit_code(result.diagnostics, strict))
 
 
+@main.command("graph")
+@click.argument("flow", type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="file to write; the format follows its extension")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "mermaid", "text"]), help="default: from -o's extension, else DOT on stdout")
+@click.option("--order", type=ORDER, default="data", show_default=True)
+@click.option("--select", "selector", help="dbt-style selectors: +task, task+, +task+, 2+task, task+1, @task (space-separated: union)")
+@click.option("--execution", help="colour tasks by their state in this run")
+@click.option("--rankdir", type=click.Choice(["LR", "TB", "RL", "BT"]), default="LR", show_default=True)
+@click.option("--home", envvar="FLOWC_HOME", type=click.Path(), help="where runs are kept (for --execution)")
+def graph_command(flow, output, fmt, order, selector, execution, rankdir, home):
+    """Draw FLOW's DAG: edges labeled with the outputs they carry."""
+    from compiler.select import SelectorError
+
+    result = _read_flow(flow, order)
+    compilation = result.compilations[0] if result.compilations else None
+    if compilation is None or compilation.graph is None:
+        from compiler import report
+
+        click.echo(report.format_text(result.diagnostics, result.sources), err=True)
+        sys.exit(ExitCode.PROBLEMS)
+    states = _execution_states(home, execution) if execution else None
+    try:
+        _draw(compilation, output, fmt, select=selector, states=states, rankdir=rankdir)
+    except SelectorError as exc:
+        _fail(str(exc))
+    if output:
+        click.echo(f"wrote {output}", err=True)
+
+
+def _execution_states(home: str | None, execution: str) -> dict[str, tuple[str, float | None]]:
+    from runtime.runs import open_home, report
+
+    h = open_home(home)
+    found = _execution(h, execution)
+    from runtime.engine import aggregate
+
+    states: dict[str, tuple[str, float | None]] = {}
+    for task in report(h, found["id"]).tasks:  # a looped task: its worst state, total time
+        text = _duration(task)
+        seconds = float(text[:-1]) if text else None
+        if task["id"] in states:
+            state, total = states[task["id"]]
+            seconds = (total or 0) + (seconds or 0) if total is not None or seconds is not None else None
+            states[task["id"]] = (aggregate([state, task["state"]]), seconds)
+        else:
+            states[task["id"]] = (task["state"], seconds)
+    h.close()
+    return states
+
+
 # --- runtime commands ---------------------------------------------------------------------
 
 HOME = click.option("--home", envvar="FLOWC_HOME", type=click.Path(), help="where runs are kept (default .flowc; env FLOWC_HOME)")
