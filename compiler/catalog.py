@@ -318,7 +318,32 @@ def _registry() -> tuple[tuple[TaskType, ...], Mapping[str, TaskType]]:
             if name in by_name:
                 raise ValueError(f"catalog: {name!r} is declared twice")
             by_name[name] = task_type
-    return tuple(ALL_TYPES), MappingProxyType(by_name)
+    third_party = [t for t in plugin_declarations() if t.type not in by_name]
+    for task_type in third_party:
+        for name in (task_type.type, *task_type.aliases):
+            by_name.setdefault(name, task_type)
+    return tuple(ALL_TYPES) + tuple(third_party), MappingProxyType(by_name)
+
+
+ENTRY_POINT_GROUP = "flowc.tasks"
+
+
+def plugin_declarations() -> list[TaskType]:
+    """Declarations of third-party task types registered under the ``flowc.tasks`` entry
+    point group (each entry point: an implementation with a ``declaration`` attribute, or a
+    ``(declaration, implementation)`` tuple). A broken plugin is skipped, never fatal."""
+    from importlib.metadata import entry_points
+
+    found: list[TaskType] = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = entry.load()
+        except Exception:  # a plugin that fails to import must not break flowc lint
+            continue
+        declaration = obj[0] if isinstance(obj, tuple) else getattr(obj, "declaration", None)
+        if isinstance(declaration, TaskType):
+            found.append(declaration)
+    return found
 
 
 def lookup(type_name: str) -> TaskType | None:
