@@ -392,7 +392,8 @@ def engine():
 
 
 def all_container_ids(client) -> set[str]:
-    return {c.id for c in client.containers.list(all=True)}
+    # one API call: containers.list() inspects each container and races with removals
+    return {c["Id"] for c in client.api.containers(all=True)}
 
 
 def run_docker(workdir, argv, env=None, timeout=60.0, cancel=None, **kwargs):
