@@ -37,9 +37,24 @@ class CheckContext:
             and (r.site.owner_kind in ("task", "output", "input") or r.via is not None)
         ]
 
+    @cached_property
+    def _props(self) -> dict[int, dict[str, Any]]:
+        return {}
+
+    @cached_property
+    def outputs_cache(self) -> dict[int, Any]:
+        """Declared outputs per task (references.py), computed once per task."""
+        return {}
+
     def effective_props(self, task: Task) -> dict[str, Any]:
         """The task's properties with pluginDefaults applied (the task's own values win
-        unless the default is forced)."""
+        unless the default is forced). Computed once per task; callers must not mutate it."""
+        cached = self._props.get(id(task))
+        if cached is None:
+            cached = self._props[id(task)] = self._compute_props(task)
+        return cached
+
+    def _compute_props(self, task: Task) -> dict[str, Any]:
         props = task.node.to_python()
         for default in self.flow.defaults_for(task.type):
             if default.values is None:

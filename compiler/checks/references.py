@@ -97,10 +97,14 @@ def _output_segments(
 
 
 def _declared_outputs(task: Task, ctx: CheckContext) -> dict[str, catalog.OutputDecl] | None:
-    task_type = catalog.lookup(task.type)
-    if task_type is None or task_type.outputs_open:
-        return None
-    return catalog.outputs_for(task_type, ctx.effective_props(task))
+    cache = ctx.outputs_cache
+    if id(task) not in cache:
+        task_type = catalog.lookup(task.type)
+        if task_type is None or task_type.outputs_open:
+            cache[id(task)] = None
+        else:
+            cache[id(task)] = catalog.outputs_for(task_type, ctx.effective_props(task))
+    return cache[id(task)]
 
 
 def unknown_output(ctx: CheckContext) -> None:
