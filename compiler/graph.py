@@ -162,6 +162,7 @@ def build(flow: Flow, extraction: Extraction, order: str = "data") -> TaskGraph:
     for name, section in flow.sections().items():
         if name != "tasks" or order == "kestra":
             _chain(section, add)
+        _barriers(section, add)
     _conservative_edges(result, add)
     return result
 
@@ -171,6 +172,18 @@ def _chain(tasks: list[Task], add) -> None:
         add(a.id, b.id, "order")
 
 
+def _barriers(tasks: list[Task], add) -> None:
+    """A Pause stops its list until someone resumes it: in data order too, nothing after it
+    starts before it, and it waits for everything before it."""
+    for i, task in enumerate(tasks):
+        if task.short_type != "Pause":
+            continue
+        for before in tasks[:i]:
+            add(before.id, task.id, "order")
+        for after in tasks[i + 1 :]:
+            add(task.id, after.id, "order")
+
+
 def _sequential_children(task: Task, add) -> None:
     groups: dict[str, list[Task]] = {}
     for child in task.children:
@@ -178,6 +191,7 @@ def _sequential_children(task: Task, add) -> None:
     for field_name, children in groups.items():
         # A concurrent flowable runs its 'tasks' together; its errors/finally still run in order.
         if field_name == "tasks" and task.short_type in CONCURRENT_FLOWABLES:
+            _barriers(children, add)
             continue
         _chain(children, add)
 

@@ -40,7 +40,12 @@ class Home:
         self.state.close()
 
 
-def open_home(home: str | Path | None = None, *, storage_url: str | None = None, namespace_files: str | None = None) -> Home:
+def open_home(
+    home: str | Path | None = None,
+    *,
+    storage_url: str | None = None,
+    namespace_files: str | None = None,
+) -> Home:
     path = Path(home) if home else default_home()
     path.mkdir(parents=True, exist_ok=True)
     state = StateStore(path / "state.db")
@@ -70,8 +75,11 @@ class RunReport:
 
 def report(home: Home, execution_id: str) -> RunReport:
     execution = home.state.get_execution(execution_id)
+    taskruns = home.state.taskruns(execution_id)
+    paths = _value_paths(taskruns)
+    latest = {(tr["task_id"], paths[tr["id"]]): tr for tr in taskruns}  # a resumed run's newest
     tasks = []
-    for tr in home.state.taskruns(execution_id):
+    for tr in latest.values():
         tasks.append(
             {
                 "id": tr["task_id"],
@@ -99,21 +107,32 @@ def load_compilation(flow: str | Path | Compilation, order: str) -> Compilation:
     compilation = flow if isinstance(flow, Compilation) else compile_flow(flow, order)
     if compilation.errors or compilation.flow is None or compilation.plan is None:
         first = compilation.errors[0] if compilation.errors else None
-        where = f"{first.file}:{first.span.line}:{first.span.column}: {first.message} [{first.code}]" if first else "the flow could not be read"
+        where = (
+            f"{first.file}:{first.span.line}:{first.span.column}: {first.message} [{first.code}]"
+            if first
+            else "the flow could not be read"
+        )
         count = len(compilation.errors)
-        raise CompileFailed(f"the flow has {count} error{'s' * (count != 1)}; nothing was run. First: {where}", compilation)
+        raise CompileFailed(
+            f"the flow has {count} error{'s' * (count != 1)}; nothing was run. First: {where}",
+            compilation,
+        )
     return compilation
 
 
 class _Runtime:
     """An engine wired to a home: flows directory, executor, child executions."""
 
-    def __init__(self, home: Home, options: RunOptions, executor: Executor | None, listener=None) -> None:
+    def __init__(
+        self, home: Home, options: RunOptions, executor: Executor | None, listener=None
+    ) -> None:
         from runtime.flows import FlowRepository
 
         self.home = home
         self.options = options
-        self.engine = Engine(home.state, home.storage, executor or ThreadExecutor(options.max_workers), options)
+        self.engine = Engine(
+            home.state, home.storage, executor or ThreadExecutor(options.max_workers), options
+        )
         self.engine.flows = FlowRepository(options.flows_dir) if options.flows_dir else None
         self.engine.run_child = self.run_child
         self.engine.start_child = self.start_child
@@ -122,7 +141,15 @@ class _Runtime:
     def close(self) -> None:
         self.engine.shutdown()
 
-    def create(self, compilation: Compilation, provided: Mapping[str, Any], *, parent: Run | None = None, labels=None, original_id=None) -> tuple[str, dict]:
+    def create(
+        self,
+        compilation: Compilation,
+        provided: Mapping[str, Any],
+        *,
+        parent: Run | None = None,
+        labels=None,
+        original_id=None,
+    ) -> tuple[str, dict]:
         from runtime.inputs import resolve_inputs
 
         flow = compilation.flow
@@ -131,7 +158,10 @@ class _Runtime:
         inputs = resolve_inputs(
             declared if isinstance(declared, list) else [],
             provided,
-            context={"flow": {"id": flow.id, "namespace": flow.namespace}, "execution": {"id": execution_id}},
+            context={
+                "flow": {"id": flow.id, "namespace": flow.namespace},
+                "execution": {"id": execution_id},
+            },
             storage=self.home.storage,
             namespace=flow.namespace,
             flow_id=flow.id,
@@ -150,12 +180,27 @@ class _Runtime:
             parent_id=parent.execution_id if parent else None,
             original_id=original_id,
             order_mode=compilation.order,
-            options={"keep_going": self.options.keep_going, "runner": self.options.runner, "max_workers": self.options.max_workers, "flows_dir": self.options.flows_dir},
+            options={
+                "keep_going": self.options.keep_going,
+                "runner": self.options.runner,
+                "max_workers": self.options.max_workers,
+                "flows_dir": self.options.flows_dir,
+            },
             execution_id=execution_id,
         )
         return execution_id, inputs
 
-    def execute(self, compilation: Compilation, execution_id: str, inputs: dict, *, parent: Run | None = None, reuse=None, labels=None, original_id=None) -> str:
+    def execute(
+        self,
+        compilation: Compilation,
+        execution_id: str,
+        inputs: dict,
+        *,
+        parent: Run | None = None,
+        reuse=None,
+        labels=None,
+        original_id=None,
+    ) -> str:
         run = Run(
             self.engine,
             compilation,
@@ -168,16 +213,28 @@ class _Runtime:
         )
         return run.execute()
 
-    def run_child(self, compilation: Compilation, inputs: Mapping[str, Any], *, parent: Run, labels=None) -> tuple[str, str, dict]:
+    def run_child(
+        self, compilation: Compilation, inputs: Mapping[str, Any], *, parent: Run, labels=None
+    ) -> tuple[str, str, dict]:
         execution_id, resolved = self.create(compilation, inputs, parent=parent, labels=labels)
         state = self.execute(compilation, execution_id, resolved, parent=parent, labels=labels)
         outputs = self.home.state.get_execution(execution_id).get("outputs") or {}
         return execution_id, state, outputs
 
-    def start_child(self, compilation: Compilation, inputs: Mapping[str, Any], *, parent: Run, labels=None, background=True) -> str:
+    def start_child(
+        self,
+        compilation: Compilation,
+        inputs: Mapping[str, Any],
+        *,
+        parent: Run,
+        labels=None,
+        background=True,
+    ) -> str:
         execution_id, resolved = self.create(compilation, inputs, parent=parent, labels=labels)
         parent.background.append(
-            self.engine.control.submit(self.execute, compilation, execution_id, resolved, parent=parent, labels=labels)
+            self.engine.control.submit(
+                self.execute, compilation, execution_id, resolved, parent=parent, labels=labels
+            )
         )
         return execution_id
 
@@ -186,7 +243,9 @@ def _labels(raw: Any) -> dict[str, str]:
     if isinstance(raw, dict):
         return {str(k): str(v) for k, v in raw.items()}
     if isinstance(raw, list):
-        return {str(item.get("key")): str(item.get("value")) for item in raw if isinstance(item, dict)}
+        return {
+            str(item.get("key")): str(item.get("value")) for item in raw if isinstance(item, dict)
+        }
     return {}
 
 
@@ -229,7 +288,11 @@ def _value_paths(taskruns: list[dict]) -> dict[str, tuple[str, ...]]:
         parent = tr.get("parent_taskrun_id")
         base = path(parent) if parent and parent in by_id else ()
         value = tr.get("value")
-        result = base + ((value if isinstance(value, str) else json.dumps(value)),) if value is not None else base
+        result = (
+            base + ((value if isinstance(value, str) else json.dumps(value)),)
+            if value is not None
+            else base
+        )
         paths[tr_id] = result
         return result
 
@@ -238,7 +301,9 @@ def _value_paths(taskruns: list[dict]) -> dict[str, tuple[str, ...]]:
     return paths
 
 
-def reusable(home: Home, execution_id: str, exclude: set[str] = frozenset()) -> dict[tuple[str, tuple[str, ...]], dict]:
+def reusable(
+    home: Home, execution_id: str, exclude: set[str] = frozenset()
+) -> dict[tuple[str, tuple[str, ...]], dict]:
     """Latest task run of each (task, loop values) with its state and outputs."""
     taskruns = home.state.taskruns(execution_id)
     paths = _value_paths(taskruns)
@@ -246,16 +311,28 @@ def reusable(home: Home, execution_id: str, exclude: set[str] = frozenset()) -> 
     for tr in taskruns:
         if tr["task_id"] in exclude:
             continue
-        latest[(tr["task_id"], paths[tr["id"]])] = {"state": tr["state"], "outputs": tr.get("outputs") or {}}
+        latest[(tr["task_id"], paths[tr["id"]])] = {
+            "state": tr["state"],
+            "outputs": tr.get("outputs") or {},
+        }
     return latest
 
 
-def resume(execution_id: str, *, home: Home, options: RunOptions | None = None, executor: Executor | None = None, listener=None) -> RunReport:
+def resume(
+    execution_id: str,
+    *,
+    home: Home,
+    options: RunOptions | None = None,
+    executor: Executor | None = None,
+    listener=None,
+) -> RunReport:
     """Run again what failed, was killed or never started; reuse what succeeded."""
     execution = home.state.find_execution(execution_id)
     execution_id = execution["id"]
     if execution["state"] == "SUCCESS":
-        raise FlowcRuntimeError(f"execution {execution_id} already succeeded: nothing to resume (use 'flowc run --from TASK --execution {execution_id}' to replay)")
+        raise FlowcRuntimeError(
+            f"execution {execution_id} already succeeded: nothing to resume (use 'flowc run --from TASK --execution {execution_id}' to replay)"
+        )
     stored = execution.get("options") or {}
     options = options or RunOptions(
         order=execution.get("order_mode") or "data",
@@ -264,31 +341,62 @@ def resume(execution_id: str, *, home: Home, options: RunOptions | None = None, 
         max_workers=int(stored.get("max_workers") or 8),
         flows_dir=stored.get("flows_dir"),
     )
-    compilation = load_compilation(compile_source(execution["flow_source"], execution.get("flow_file") or "<stored>", options.order), options.order)
+    compilation = load_compilation(
+        compile_source(
+            execution["flow_source"], execution.get("flow_file") or "<stored>", options.order
+        ),
+        options.order,
+    )
     for tr in home.state.taskruns(execution_id):
         if tr["state"] not in TERMINAL and tr["state"] != "PAUSED":
-            home.state.set_taskrun_state(tr["id"], "KILLED", error="the run stopped before this task finished")
+            home.state.set_taskrun_state(
+                tr["id"], "KILLED", error="the run stopped before this task finished"
+            )
     reuse = reusable(home, execution_id)
     runtime = _Runtime(home, options, executor, listener)
     try:
-        runtime.execute(compilation, execution_id, execution.get("inputs") or {}, reuse=reuse, labels=execution.get("labels"), original_id=execution.get("original_id"))
+        runtime.execute(
+            compilation,
+            execution_id,
+            execution.get("inputs") or {},
+            reuse=reuse,
+            labels=execution.get("labels"),
+            original_id=execution.get("original_id"),
+        )
         return report(home, execution_id)
     finally:
         runtime.close()
 
 
-def replay(flow: str | Path | None, execution_id: str, from_task: str, *, home: Home, options: RunOptions | None = None, executor: Executor | None = None, listener=None) -> RunReport:
+def replay(
+    flow: str | Path | None,
+    execution_id: str,
+    from_task: str,
+    *,
+    home: Home,
+    options: RunOptions | None = None,
+    executor: Executor | None = None,
+    listener=None,
+) -> RunReport:
     """A new execution that reuses the given one's results, except ``from_task`` and all that
     depends on it, which run again."""
     import networkx as nx
 
     previous = home.state.find_execution(execution_id)
     options = options or RunOptions(order=previous.get("order_mode") or "data")
-    source = compile_flow(flow, options.order) if flow else compile_source(previous["flow_source"], previous.get("flow_file") or "<stored>", options.order)
+    source = (
+        compile_flow(flow, options.order)
+        if flow
+        else compile_source(
+            previous["flow_source"], previous.get("flow_file") or "<stored>", options.order
+        )
+    )
     compilation = load_compilation(source, options.order)
     graph = compilation.graph
     if from_task not in graph.tasks:
-        raise FlowcRuntimeError(f"task '{from_task}' is not in flow {compilation.flow.namespace}.{compilation.flow.id}")
+        raise FlowcRuntimeError(
+            f"task '{from_task}' is not in flow {compilation.flow.namespace}.{compilation.flow.id}"
+        )
     again = {from_task} | nx.descendants(graph.graph, from_task)
     for task_id in list(again):
         stack = list(graph.tasks[task_id].children)
@@ -299,7 +407,9 @@ def replay(flow: str | Path | None, execution_id: str, from_task: str, *, home: 
     reuse = reusable(home, previous["id"], exclude=again)
     runtime = _Runtime(home, options, executor, listener)
     try:
-        new_id_, resolved = runtime.create(compilation, previous.get("inputs") or {}, original_id=previous["id"])
+        new_id_, resolved = runtime.create(
+            compilation, previous.get("inputs") or {}, original_id=previous["id"]
+        )
         runtime.execute(compilation, new_id_, resolved, reuse=reuse, original_id=previous["id"])
         return report(home, new_id_)
     finally:
@@ -315,15 +425,25 @@ def evaluate(execution_id: str, expression: str, *, home: Home) -> str:
     execution = home.state.find_execution(execution_id)
     compilation = compile_source(execution["flow_source"], execution.get("flow_file") or "<stored>")
     flow = compilation.flow
-    variables = flow.variables.to_python() if flow is not None and flow.variables is not None else {}
+    variables = (
+        flow.variables.to_python() if flow is not None and flow.variables is not None else {}
+    )
     context = {
         "flow": {"id": execution["flow_id"], "namespace": execution["namespace"], "revision": 1},
-        "execution": {"id": execution["id"], "startDate": execution.get("start"), "originalId": execution.get("original_id") or execution["id"], "state": execution["state"], "outputs": execution.get("outputs") or {}},
+        "execution": {
+            "id": execution["id"],
+            "startDate": execution.get("start"),
+            "originalId": execution.get("original_id") or execution["id"],
+            "state": execution["state"],
+            "outputs": execution.get("outputs") or {},
+        },
         "inputs": execution.get("inputs") or {},
         "outputs": home.state.outputs(execution["id"]),
         "vars": variables,
         "labels": execution.get("labels") or {},
-        "tasks": {tr["task_id"]: {"state": tr["state"]} for tr in home.state.taskruns(execution["id"])},
+        "tasks": {
+            tr["task_id"]: {"state": tr["state"]} for tr in home.state.taskruns(execution["id"])
+        },
     }
     services = RunServices(
         storage=home.storage,

@@ -504,3 +504,29 @@ def test_dag_depends_on(home):
     )
     assert report.state == "SUCCESS"
     assert times(report, "second")[0] >= times(report, "first")[1]
+
+
+def test_pause_stops_the_run_until_resumed(home):
+    from runtime.runs import resume
+
+    report = run(
+        home,
+        """
+        tasks:
+          - id: before
+            type: io.kestra.plugin.core.debug.Return
+            format: prepared
+          - id: wait_for_ok
+            type: io.kestra.plugin.core.flow.Pause
+          - id: after
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ outputs.before.value }} and approved"
+        """,
+    )
+    # data order: `after` only reads `before`, but a Pause is a barrier for what follows it
+    assert report.state == "PAUSED"
+    assert states(report) == {"before": "SUCCESS", "wait_for_ok": "PAUSED"}
+    resumed = resume(report.execution_id, home=home)
+    assert resumed.state == "SUCCESS"
+    assert states(resumed) == {"before": "SUCCESS", "wait_for_ok": "SUCCESS", "after": "SUCCESS"}
+    assert home.state.outputs(report.execution_id)["after"]["value"] == "prepared and approved"
