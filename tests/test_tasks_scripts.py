@@ -416,8 +416,19 @@ def test_unknown_task_runner_and_bad_properties(tmp_path):
 
 
 def test_deprecated_runner_property_selects_process(tmp_path):
-    ctx = make_context(tmp_path, runner="docker")  # the run's default would be Docker
+    ctx = make_context(tmp_path, runner="auto")  # the task decides
     out = run(SH_COMMANDS, {"commands": ["echo via-process"], "runner": "PROCESS"}, ctx)
+    assert out["exitCode"] == 0 and "taskRunner" not in out
+
+
+def test_the_run_runner_overrides_the_task(tmp_path):
+    ctx = make_context(tmp_path, runner="process")  # `flowc run --runner process`
+    docker = {
+        "type": "io.kestra.plugin.scripts.runner.docker.Docker",
+        "image": "no-such-image:1",
+        "pullPolicy": "NEVER",
+    }
+    out = run(SH_COMMANDS, {"commands": ["echo local"], "taskRunner": docker}, ctx)
     assert out["exitCode"] == 0 and "taskRunner" not in out
 
 

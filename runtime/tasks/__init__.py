@@ -14,7 +14,8 @@ not here: the engine runs them.
 
 Every implementation is wrapped so that whatever goes wrong inside becomes a
 :class:`~runtime.errors.TaskError` with a one-line message (an expression error, a storage
-error, an I/O error; an unexpected exception says so and keeps its traceback as ``__cause__``).
+error, an I/O error; an unexpected exception says so, logs its traceback at ERROR and keeps it
+as ``__cause__``).
 
 Third-party task types
 ----------------------
@@ -29,6 +30,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -67,8 +69,10 @@ def _guard(type_name: str, impl: Callable[..., Any]) -> TaskImpl:
             raise _task_error(f"I/O error: {what}{where}", exc) from exc
         except (KeyboardInterrupt, SystemExit):
             raise
-        except Exception as exc:
+        except Exception as exc:  # a bug: keep the traceback in the task's log
             short = type(impl).__name__ if not hasattr(impl, "__name__") else impl.__name__
+            if hasattr(ctx, "log"):
+                ctx.log("ERROR", f"internal error in {type_name}:\n{traceback.format_exc()}")
             raise _task_error(
                 f"unexpected {type(exc).__name__} in {type_name} ({short}): {exc}", exc
             ) from exc

@@ -13,8 +13,9 @@ What a run does (Kestra's ``AbstractExecScript`` + ``CommandsWrapper``, KESTRA.m
    Every ``kestra://`` URI in what is run is downloaded and replaced by its local path. Python
    scripts start with ``true = True``, ``false = False``, ``null = None`` (plugin-scripts >= 1.7),
    after any ``from __future__`` import.
-4. It runs through a task runner (``runtime.runners``): ``taskRunner``, else the deprecated
-   ``runner``/``docker``, else the run's default (``ctx.runner``: auto, process or docker).
+4. It runs through a task runner (``runtime.runners``): the run's ``--runner process|docker``
+   (``ctx.runner``) when given, else ``taskRunner``, else the deprecated ``runner``/``docker``,
+   else auto (Docker when an engine answers and has the image, else Process).
    With the Process runner the directory of flowc's own interpreter comes first on ``PATH``, so
    ``python`` and ``pip`` are those of flowc's environment (where ``kestra``, ``polars`` and
    friends are installed) whatever the shell's ``PATH`` says.
@@ -205,13 +206,17 @@ def _runner(p: Props, ctx: TaskContext, language: Language) -> Any:
     image = p.string("containerImage") or language.image
     if isinstance(docker, Mapping) and docker.get("image") and not p.has("containerImage"):
         image = str(docker["image"])
+    # `--runner process|docker` (ctx.runner) wins over the task (docs/docker.md); "auto"
+    # leaves the choice to the task, then to an engine that answers with the image present.
+    choice = (ctx.runner or "auto").strip().lower()
     try:
         return runner_from_spec(
             spec,
-            default=ctx.runner or "auto",
+            default="auto",
             container_image=image,
             runner=p.string("runner"),
             docker=docker,
+            force=choice if choice in ("process", "docker") else None,
         )
     except RunnerError as exc:
         raise TaskError(str(exc)) from None
