@@ -65,6 +65,10 @@ EXAMPLES = [
     (f"{SCRIPTS}.shell.Commands", lambda c, t, s: {"commands": ["echo hi"]}),
     (f"{SCRIPTS}.node.Script", lambda c, t, s: {"script": "console.log(1)"}),
     (f"{SCRIPTS}.node.Commands", lambda c, t, s: {"commands": ["echo node"]}),
+    (
+        "io.kestra.core.tasks.scripts.Bash",
+        lambda c, t, s: {"commands": ["echo x > {{ outputFiles.o }}"], "outputFiles": ["o"]},
+    ),
     (f"{DUCKDB}.Query", lambda c, t, s: {"sql": "SELECT 1 AS a"}),
     (f"{DUCKDB}.Query", lambda c, t, s: {"sql": "SELECT 1 AS a", "fetchType": "FETCH_ONE"}),
     (f"{DUCKDB}.Query", lambda c, t, s: {"sql": "SELECT 1 AS a", "fetchType": "FETCH"}),

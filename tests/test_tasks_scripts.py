@@ -462,3 +462,45 @@ def test_node_script_and_commands(tmp_path):
     ctx = make_context(tmp_path)
     out = run(NODE_COMMANDS, {"commands": ["node -e 'console.log(1 + 1)'"]}, ctx)
     assert "2" in messages(ctx, "INFO")
+
+
+# --------------------------------------------------------------------------- legacy Bash
+
+LEGACY_BASH = "io.kestra.core.tasks.scripts.Bash"
+
+
+def test_legacy_bash_output_files_are_names_and_dirs(tmp_path):
+    ctx = make_context(tmp_path, runner="auto")
+    props = {
+        "inputFiles": {"in.txt": "data"},
+        "outputFiles": ["first"],
+        "outputDirs": ["out"],
+        "commands": [
+            "cat in.txt > {{ outputFiles.first }}",
+            "echo more > {{ outputDirs.out }}/more.txt",
+            'echo "::{\\"outputs\\": {\\"k\\": 1}}::"',
+        ],
+    }
+    out = run(LEGACY_BASH, props, ctx)
+    assert out["exitCode"] == 0 and out["vars"] == {"k": 1}
+    assert sorted(out["outputFiles"]) == ["first", "out/more.txt"]
+    assert out["files"] == out["outputFiles"]
+    assert ctx.storage.read_text(out["outputFiles"]["first"]) == "data"
+    assert out["stdOutLineCount"] == 1 and out["stdErrLineCount"] == 0
+
+
+def test_legacy_bash_exit_on_failed_and_warning_on_stderr(tmp_path):
+    ctx = make_context(tmp_path)
+    with pytest.raises(TaskError, match="exit code 1") as err:
+        run(LEGACY_BASH, {"commands": ["false", "echo after"]}, ctx)
+    assert err.value.outputs["exitCode"] == 1
+    result = run(LEGACY_BASH, {"commands": ["echo warn >&2"]}, make_context(tmp_path))
+    assert isinstance(result, TaskResult) and result.state == "WARNING"
+    out = run(
+        LEGACY_BASH,
+        {"commands": ["echo warn >&2"], "warningOnStdErr": False, "interpreter": "/bin/bash"},
+        make_context(tmp_path),
+    )
+    assert out["stdErrLineCount"] == 1
+    with pytest.raises(TaskError, match="were not written"):
+        run(LEGACY_BASH, {"commands": ["true"], "outputFiles": ["never"]}, make_context(tmp_path))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import sys
@@ -378,8 +379,122 @@ def _task(language: str, mode: str) -> Callable[[dict[str, Any], TaskContext], A
     return run
 
 
+# --------------------------------------------------------------------------- legacy Bash
+
+LEGACY_BASH = "io.kestra.core.tasks.scripts.Bash"
+
+
+def legacy_bash(props: dict[str, Any], ctx: TaskContext) -> dict[str, Any] | TaskResult:
+    """``io.kestra.core.tasks.scripts.Bash`` (Kestra < 0.17): ``commands`` run by
+    ``interpreter`` + ``interpreterArgs`` (``/bin/sh -c``), ``exitOnFailed`` (``set -o
+    errexit``), ``inputFiles``, ``outputFiles`` as *names* (``{{ outputFiles.<name> }}`` is a
+    file path to write), ``outputDirs`` (``{{ outputDirs.<name> }}``, every file inside is
+    stored), ``env``, ``runner`` (PROCESS by default, or DOCKER with ``dockerOptions``),
+    ``warningOnStdErr`` (true by default: stderr output gives WARNING). Outputs ``exitCode``,
+    ``vars``, ``outputFiles`` (and its old name ``files``), ``stdOutLineCount``,
+    ``stdErrLineCount``."""
+    from runtime.runners import RunnerError, runner_from_spec
+
+    p = Props(props, ctx)
+    workdir = ctx.working_dir()
+    extra: dict[str, Any] = {"workingDir": str(workdir)}
+    names = p.list("outputFiles") or []
+    dirs = p.list("outputDirs") or []
+    out_paths: dict[str, Path] = {}
+    for name in names:
+        if not re.match(r"^[A-Za-z0-9._-]+$", name):
+            raise TaskError(f"outputFiles name '{name}' is not a plain file name")
+        out_paths[name] = workdir / f"{name}_{secrets.token_hex(6)}"
+    dir_paths: dict[str, Path] = {}
+    for name in dirs:
+        if not re.match(r"^[A-Za-z0-9._-]+$", name):
+            raise TaskError(f"outputDirs name '{name}' is not a plain directory name")
+        dir_paths[name] = workdir / name
+        dir_paths[name].mkdir(parents=True, exist_ok=True)
+    extra["outputFiles"] = {k: str(v) for k, v in out_paths.items()}
+    extra["outputDirs"] = {k: str(v) for k, v in dir_paths.items()}
+
+    write_input_files(ctx, workdir, input_files_map(p, "inputFiles", extra), extra)
+    if p.raw("commands") is None:
+        raise TaskError("property 'commands' is required")
+    commands = [
+        replace_internal_storage(ctx, workdir, c) for c in (p.list("commands", extra=extra) or [])
+    ]
+    interpreter = p.string("interpreter", "/bin/sh") or "/bin/sh"
+    args = p.list("interpreterArgs") or ["-c"]
+    lines = (["set -o errexit"] if p.boolean("exitOnFailed", True) else []) + commands
+    argv = [interpreter, *args, "\n".join(lines)]
+    env = {
+        str(k): "" if v is None else str(v)
+        for k, v in (p.map("env", extra=extra, strings=True) or {}).items()
+    }
+    docker = p.raw("dockerOptions")
+    docker = p.render(dict(docker)) if isinstance(docker, Mapping) else None
+    choice = (ctx.runner or "auto").strip().lower()
+    try:
+        runner = runner_from_spec(
+            None,
+            default="process",
+            container_image=(docker or {}).get("image"),
+            runner=p.string("runner") or "PROCESS",
+            docker=docker,
+            force=choice if choice in ("process", "docker") else None,
+        )
+    except RunnerError as exc:
+        raise TaskError(str(exc)) from None
+    from runtime.runners import ProcessRunner
+
+    if isinstance(runner, ProcessRunner):
+        env["PATH"] = _process_path(env)
+    collector = _Output(ctx)
+    try:
+        result = runner.run(
+            argv, workdir, env, timeout=ctx.remaining(), on_line=collector, cancel=ctx.cancel
+        )
+    except RunnerError as exc:
+        raise TaskError(str(exc)) from None
+    stored: dict[str, str] = {}
+    for name, path in out_paths.items():
+        if path.is_file():
+            stored[name] = ctx.put_file(path)
+    for name, path in dir_paths.items():
+        for rel, uri in _output_dir_files(ctx, path).items():
+            stored[f"{name}/{rel}"] = uri
+    outputs: dict[str, Any] = {
+        "exitCode": result.exit_code,
+        "vars": collector.vars,
+        "outputFiles": stored,
+        "files": dict(stored),
+        "stdOutLineCount": collector.stdout_lines,
+        "stdErrLineCount": collector.stderr_lines,
+    }
+    if result.killed or result.exit_code != 0:
+        what = (
+            "was killed (timeout or kill)"
+            if result.killed
+            else f"failed with exit code {result.exit_code}"
+        )
+        err = TaskError(f"command {what}" + _last_error_hint(ctx))
+        err.outputs = outputs  # type: ignore[attr-defined]
+        raise err
+    missing = [name for name, path in out_paths.items() if not path.is_file()]
+    if missing:
+        err = TaskError(
+            f"outputFiles {', '.join(repr(m) for m in missing)} were not written; write them at "
+            f"{{{{ outputFiles.{missing[0]} }}}}"
+        )
+        err.outputs = outputs  # type: ignore[attr-defined]
+        raise err
+    if p.boolean("warningOnStdErr", True) and collector.stderr_lines:
+        return TaskResult(outputs=outputs, state="WARNING")
+    return outputs
+
+
 TASKS = {
-    f"{SCRIPTS}.{language}.{mode}": _task(language, mode)
-    for language in LANGUAGES
-    for mode in ("Script", "Commands")
+    **{
+        f"{SCRIPTS}.{language}.{mode}": _task(language, mode)
+        for language in LANGUAGES
+        for mode in ("Script", "Commands")
+    },
+    LEGACY_BASH: legacy_bash,
 }
