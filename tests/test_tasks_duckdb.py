@@ -329,3 +329,20 @@ def test_queries_roll_back_on_error(tmp_path):
     finally:
         con.close()
     assert ctx2 is not None
+
+
+def test_queries_bind_parameters_statement_by_statement(tmp_path):
+    props = {
+        "sql": "SELECT :a::INT AS first; SELECT :b::INT + :a::INT AS second;",
+        "parameters": {"a": 1, "b": 2},
+        "fetchType": "FETCH_ONE",
+    }
+    out = run(QUERIES, props, make_context(tmp_path))
+    assert [o["row"] for o in out["outputs"]] == [{"first": 1}, {"second": 3}]
+
+
+def test_duckdb_input_files_cannot_leave_the_working_directory(tmp_path):
+    ctx = make_context(tmp_path)
+    with pytest.raises(TaskError, match="outside the working directory"):
+        run(QUERY, {"inputFiles": {"../evil.csv": "a\n1\n"}, "sql": "SELECT 1"}, ctx)
+    assert not (ctx.working_dir().parent / "evil.csv").exists()
