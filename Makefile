@@ -42,6 +42,7 @@ bench: venv deps
 	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/graph_bench.py
 	$(BIN)/python bench/runtime_bench.py
+	$(BIN)/python bench/dask_bench.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .flowc .pytest_cache

@@ -260,7 +260,9 @@ def _executor(kind: str, scheduler: str | None, workers: int | None, max_workers
     except ImportError as exc:
         _fail(f"--executor {kind} needs the dask extra: pip install 'flowc[dask]' ({exc})")
     try:
-        return DaskExecutor.create(kind, scheduler=scheduler, workers=workers, storage=storage)
+        # --max-workers bounds the tasks running at once, spread over dask-local's processes
+        threads = max(1, -(-max_workers // (workers or 2))) if kind == "dask-local" else None
+        return DaskExecutor.create(kind, scheduler=scheduler, workers=workers, storage=storage, threads_per_worker=threads)
     except ValueError as exc:
         _fail(str(exc))
 

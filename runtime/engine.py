@@ -364,7 +364,7 @@ class Run:
         if task.children or self.engine.is_flowable(task):
             self.state.set_taskrun_state(taskrun, "RUNNING")
             try:
-                state, outputs = self.engine.flowables.run(
+                state, outputs, *error = self.engine.flowables.run(
                     self, task, props, scope, taskrun, variables
                 )
             except PauseRequested:
@@ -372,7 +372,8 @@ class Run:
                 raise
             except (TaskError, ExpressionError) as exc:
                 return self.finish(task, scope, taskrun, "FAILED", error=str(exc))
-            return self.finish(task, scope, taskrun, state, outputs=outputs)
+            message = error[0] if error else None
+            return self.finish(task, scope, taskrun, state, outputs=outputs, error=message)
         return self.run_runnable(task, props, scope, taskrun)
 
     def reuse_taskrun(self, task: Task, scope: Scope, previous: dict) -> str:
@@ -415,7 +416,9 @@ class Run:
             attempt += 1
             number = self.state.start_attempt(taskrun, worker=None)
             variables = self.task_variables(task, scope, taskrun, attempt)
-            services = self.services(task)
+            # one KV view per attempt: the live store here, one snapshot for a remote worker
+            kv = self.kv if self.engine.executor.local else self.kv.snapshot(self.flow.namespace)
+            services = self.services(task, kv)
             inv = Invocation(
                 task_id=task.id,
                 taskrun_id=taskrun,
@@ -426,7 +429,7 @@ class Run:
                 props=props,
                 variables=variables,
                 storage=self.storage,
-                kv=self.kv if self.engine.executor.local else self.kv.snapshot(self.flow.namespace),
+                kv=kv,
                 services=services,
                 runner=self.options.runner,
                 timeout=timeout,
@@ -435,6 +438,11 @@ class Run:
                 cancel=threading.Event(),
             )
             outcome = self.submit(inv, timeout)
+            for lost in outcome.lost:  # each run on a worker that died counts as an attempt
+                self.state.end_attempt(
+                    taskrun, "FAILED", error=f"worker {lost} was lost while running the task"
+                )
+                self.state.start_attempt(taskrun, worker=None)
             self.store_outcome(task, taskrun, outcome)
             self.state.end_attempt(taskrun, outcome.state, error=outcome.error)
             _ = number
@@ -478,6 +486,7 @@ class Run:
         except TimeoutError:
             if inv.cancel is not None:
                 inv.cancel.set()
+            future.cancel()  # lets a remote executor release it
             return Outcome(
                 state="FAILED",
                 error=f"the task exceeded its timeout of PT{timeout:g}S and did not stop; it was abandoned",
@@ -605,7 +614,13 @@ class Run:
 
     def base_variables(self) -> dict[str, Any]:
         return {
-            "flow": {"id": self.flow.id, "namespace": self.flow.namespace, "revision": 1},
+            # Kestra 1.x names the open-source edition's single tenant "main"
+            "flow": {
+                "id": self.flow.id,
+                "namespace": self.flow.namespace,
+                "revision": 1,
+                "tenantId": "main",
+            },
             "execution": {
                 "id": self.execution_id,
                 "startDate": self.start_date,
@@ -641,10 +656,12 @@ class Run:
             variables["parent"] = scope.parents[0]
         return variables
 
-    def services(self, task: Task | None) -> RunServices:
+    def services(self, task: Task | None, kv: Any = None) -> RunServices:
+        if kv is None:
+            kv = self.kv if self.engine.executor.local else self.kv.snapshot(self.flow.namespace)
         return RunServices(
             storage=self.storage,
-            kv=self.kv if self.engine.executor.local else self.kv.snapshot(self.flow.namespace),
+            kv=kv,
             namespace=self.flow.namespace,
             flow_id=self.flow.id,
             execution_id=self.execution_id,

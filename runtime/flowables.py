@@ -22,7 +22,8 @@ from runtime.errors import TaskError
 from runtime.templates import render
 from runtime.values import is_truthy_string, to_json
 
-Result = tuple[str, dict[str, Any]]
+#: (state, outputs) or (state, outputs, error message)
+Result = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]
 
 
 def _children(task: Task, field: str) -> list[Task]:
@@ -32,7 +33,13 @@ def _children(task: Task, field: str) -> list[Task]:
 def _section(run, task: Task, scope, field: str = "tasks", concurrency: int | None = None) -> str:
     retry = run.props(task).get("retry")
     inner = scope.child(retry=retry) if isinstance(retry, dict) else scope
-    return run.run_section(_children(task, field), _children(task, "errors"), _children(task, "finally"), inner, concurrency)
+    return run.run_section(
+        _children(task, field),
+        _children(task, "errors"),
+        _children(task, "finally"),
+        inner,
+        concurrency,
+    )
 
 
 def _int(run, value: Any, variables, what: str) -> int:
@@ -61,7 +68,9 @@ def allow_failure(run, task, props, scope, variables) -> Result:
 def if_(run, task, props, scope, variables) -> Result:
     if props.get("condition") is None:
         raise TaskError("If needs a 'condition'")
-    decision = is_truthy_string(render(str(props["condition"]), variables, services=run.services(task)))
+    decision = is_truthy_string(
+        render(str(props["condition"]), variables, services=run.services(task))
+    )
     state = _section(run, task, scope, "then" if decision else "else")
     return state, {"evaluationResult": decision}
 
@@ -84,7 +93,9 @@ def _values(run, task, props, variables) -> list[str]:
             try:
                 rendered = json.loads(rendered)
             except ValueError:
-                raise TaskError(f"'values' must render to a JSON array, got {rendered[:200]!r}") from None
+                raise TaskError(
+                    f"'values' must render to a JSON array, got {rendered[:200]!r}"
+                ) from None
     else:
         rendered = run.render_typed(raw, variables, task)
     if not isinstance(rendered, list):
@@ -135,13 +146,20 @@ def for_each(run, task, props, scope, variables) -> Result:
     return state, {}
 
 
-def _run_groups(run, values: list[str], group: Callable[[str], str], limit: int | None) -> list[str]:
+def _run_groups(
+    run, values: list[str], group: Callable[[str], str], limit: int | None
+) -> list[str]:
     pending = list(values)
     running: dict[Future, str] = {}
     states: list[str] = []
     failed = False
     while pending or running:
-        while pending and (limit is None or len(running) < limit) and not (failed and not run.options.keep_going) and not run.stop.is_set():
+        while (
+            pending
+            and (limit is None or len(running) < limit)
+            and not (failed and not run.options.keep_going)
+            and not run.stop.is_set()
+        ):
             value = pending.pop(0)
             running[run.engine.control.submit(group, value)] = value
         if not running:
@@ -172,7 +190,14 @@ def working_directory(run, task, props, scope, variables) -> Result:
             for path in sorted(p for p in root.rglob("*") if p.is_file()):
                 rel = path.relative_to(root).as_posix()
                 if any(java_glob_match(str(g), rel) for g in patterns):
-                    uri = run.storage.task_uri(run.flow.namespace, run.flow.id, run.execution_id, task.id, scope.parent_taskrun or "wd", rel.replace("/", "_"))
+                    uri = run.storage.task_uri(
+                        run.flow.namespace,
+                        run.flow.id,
+                        run.execution_id,
+                        task.id,
+                        scope.parent_taskrun or "wd",
+                        rel.replace("/", "_"),
+                    )
                     found[rel] = run.storage.put_file(uri, str(path))
             outputs["outputFiles"] = found
         return state, outputs
@@ -194,7 +219,11 @@ def _write_input_files(run, task, props, variables, root: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         text = str(content)
         if text.startswith(("kestra://", "nsfile://")):
-            uri = run.storage.resolve(text, run.flow.namespace) if text.startswith("nsfile://") else text
+            uri = (
+                run.storage.resolve(text, run.flow.namespace)
+                if text.startswith("nsfile://")
+                else text
+            )
             run.storage.get_file(uri, str(target))
         else:
             target.write_text(text, encoding="utf-8")
@@ -229,14 +258,18 @@ def subflow(run, task, props, scope, variables) -> Result:
     labels = dict(run.labels) if props.get("inheritLabels") is True else {}
     labels.update(props.get("labels") or {}) if isinstance(props.get("labels"), dict) else None
     if not wait_for_it:
-        execution_id = run.engine.start_child(child, inputs, parent=run, labels=labels, background=True)
+        execution_id = run.engine.start_child(
+            child, inputs, parent=run, labels=labels, background=True
+        )
         return "SUCCESS", {"executionId": execution_id}
     execution_id, state, outputs = run.engine.run_child(child, inputs, parent=run, labels=labels)
     result = {"executionId": execution_id, "state": state, "outputs": outputs or {}}
     if state in ("FAILED", "KILLED") and transmit:
-        err = TaskError(f"subflow execution {execution_id} of {namespace}.{flow_id} ended {state}")
-        err.outputs = result  # type: ignore[attr-defined]
-        return "FAILED", result
+        return (
+            "FAILED",
+            result,
+            f"subflow execution {execution_id} of {namespace}.{flow_id} ended {state}",
+        )
     return "SUCCESS", result
 
 
@@ -254,7 +287,13 @@ def loop_until(run, task, props, scope, variables) -> Result:
         state = _section(run, task, scope)
         if state in ("FAILED", "KILLED"):
             break
-        if is_truthy_string(render(str(condition), run.task_variables(task, scope, scope.parent_taskrun or "", 1), services=run.services(task))):
+        if is_truthy_string(
+            render(
+                str(condition),
+                run.task_variables(task, scope, scope.parent_taskrun or "", 1),
+                services=run.services(task),
+            )
+        ):
             return state, {"iterationCount": iteration}
         if run.stop.wait(interval):
             break
@@ -264,7 +303,9 @@ def loop_until(run, task, props, scope, variables) -> Result:
 
 
 def unsupported(run, task, props, scope, variables) -> Result:
-    raise TaskError(f"{task.short_type} is not supported by flowc's runtime yet; it compiles and draws, but cannot run here")
+    raise TaskError(
+        f"{task.short_type} is not supported by flowc's runtime yet; it compiles and draws, but cannot run here"
+    )
 
 
 HANDLERS: dict[str, Callable[..., Result]] = {

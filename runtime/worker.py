@@ -59,6 +59,8 @@ class Outcome:
     end: float = 0.0
     timed_out: bool = False
     kv_ops: list[tuple] = field(default_factory=list)
+    #: workers that died while running this attempt (Dask ran it again elsewhere)
+    lost: list[str] = field(default_factory=list)
 
 
 def _describe_timeout(seconds: float) -> str:
@@ -113,7 +115,9 @@ def execute(inv: Invocation) -> Outcome:
         else:
             outcome.outputs = dict(result or {})
         if timed_out.is_set():
-            raise TaskError(f"the task exceeded its timeout of {_describe_timeout(inv.timeout or 0)}")
+            raise TaskError(
+                f"the task exceeded its timeout of {_describe_timeout(inv.timeout or 0)}"
+            )
     except (TaskError, ExpressionError, FlowcRuntimeError) as exc:
         outcome.state = "FAILED"
         outcome.outputs = dict(getattr(exc, "outputs", None) or outcome.outputs or {})
@@ -125,7 +129,9 @@ def execute(inv: Invocation) -> Outcome:
         outcome.state = "FAILED"
         outcome.error = f"{type(exc).__name__}: {exc}"
         if not _expected(exc):
-            ctx.log("ERROR", "internal error in the task implementation:\n" + traceback.format_exc())
+            ctx.log(
+                "ERROR", "internal error in the task implementation:\n" + traceback.format_exc()
+            )
     finally:
         if timer is not None:
             timer.cancel()
@@ -145,4 +151,6 @@ def execute(inv: Invocation) -> Outcome:
 
 def _expected(exc: Exception) -> bool:
     """Errors whose message is enough (no traceback in the task log)."""
-    return isinstance(exc, (OSError, ValueError, KeyError)) and not isinstance(exc, (AttributeError,))
+    return isinstance(exc, (OSError, ValueError, KeyError)) and not isinstance(
+        exc, (AttributeError,)
+    )

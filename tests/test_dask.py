@@ -327,6 +327,9 @@ def test_a_killed_worker_does_not_lose_the_run(home, tmp_path, config):
     lost = [m for m in messages(home, report.execution_id, "long") if "was lost" in m]
     assert lost == [f"worker {victim} was lost; ran again on {taskrun['worker']}"]
     assert "done" in messages(home, report.execution_id, "long")
+    attempts = home.state.attempts(taskrun["id"])
+    assert [a["state"] for a in attempts] == ["FAILED", "SUCCESS"]  # the lost run counts
+    assert victim in attempts[0]["error"]
 
 
 # -- storage every worker reaches ------------------------------------------------------------

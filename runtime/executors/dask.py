@@ -479,6 +479,8 @@ class DaskExecutor(Executor):
         else:
             if isinstance(outcome, Outcome):
                 outcome.logs[:0] = self._lost_lines(job, outcome.worker, outcome.start)
+                with self._lock:
+                    outcome.lost = list(job.lost)
             self._settle(job, result=outcome)
 
     def _settle(self, job: _Job, *, result: Any = None, error: BaseException | None = None) -> None:
