@@ -27,6 +27,7 @@ __all__ = [
     "FAMILIES",
     "FILTERS",
     "FUNCTIONS",
+    "INPUT_TYPES",
     "KINDS",
     "PROP_TYPES",
     "TESTS",
@@ -39,6 +40,31 @@ __all__ = [
     "outputs_for",
     "outputs_in_other_modes",
 ]
+
+#: Flow input (and output) types, Kestra's ``Type`` enum.
+INPUT_TYPES = frozenset(
+    {
+        "STRING",
+        "ENUM",
+        "SELECT",
+        "SECRET",
+        "EMAIL",
+        "INT",
+        "FLOAT",
+        "BOOLEAN",
+        "BOOL",
+        "DATETIME",
+        "DATE",
+        "TIME",
+        "DURATION",
+        "FILE",
+        "JSON",
+        "YAML",
+        "URI",
+        "ARRAY",
+        "MULTISELECT",
+    }
+)
 
 PROP_TYPES = frozenset(
     {

@@ -40,8 +40,10 @@ from urllib.parse import unquote, urlparse
 
 import yaml
 
+from compiler.catalog import INPUT_TYPES
 from compiler.loader import resolve_plain
 from runtime.errors import ExpressionError, FlowcRuntimeError, InputError, StorageError
+from runtime.javatime import fraction_groups
 from runtime.templates import render_typed, render_value
 from runtime.values import is_truthy_string, java_str
 
@@ -55,29 +57,6 @@ __all__ = [
     "unknown_inputs",
 ]
 
-INPUT_TYPES = frozenset(
-    {
-        "STRING",
-        "ENUM",
-        "SELECT",
-        "SECRET",
-        "EMAIL",
-        "INT",
-        "FLOAT",
-        "BOOLEAN",
-        "BOOL",
-        "DATETIME",
-        "DATE",
-        "TIME",
-        "DURATION",
-        "FILE",
-        "JSON",
-        "YAML",
-        "URI",
-        "ARRAY",
-        "MULTISELECT",
-    }
-)
 #: Item types ARRAY and MULTISELECT cannot hold (Kestra's InputValidator).
 _FORBIDDEN_ITEM_TYPES = frozenset({"ARRAY", "MULTISELECT", "SELECT", "SECRET", "FILE"})
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
@@ -190,17 +169,6 @@ def _nanos_of(fraction: str | None) -> int:
     return int((fraction or "").ljust(9, "0")) if fraction else 0
 
 
-def _fraction_groups(nanos: int) -> str:
-    """ISO_INSTANT prints the fraction in groups of three digits."""
-    if nanos == 0:
-        return ""
-    if nanos % 1_000_000 == 0:
-        return f".{nanos // 1_000_000:03d}"
-    if nanos % 1000 == 0:
-        return f".{nanos // 1000:06d}"
-    return f".{nanos:09d}"
-
-
 def _fraction_min(nanos: int) -> str:
     """ISO_LOCAL_TIME prints the fraction without trailing zeros."""
     return f".{nanos:09d}".rstrip("0") if nanos else ""
@@ -233,7 +201,7 @@ def _parse_instant(value: Any) -> tuple[dt.datetime, int]:
 
 def _instant_str(instant: tuple[dt.datetime, int]) -> str:
     v, nanos = instant
-    return f"{v:%Y-%m-%dT%H:%M:%S}{_fraction_groups(nanos)}Z"
+    return f"{v:%Y-%m-%dT%H:%M:%S}{fraction_groups(nanos)}Z"
 
 
 def _parse_date(value: Any) -> dt.date:

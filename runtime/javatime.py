@@ -219,7 +219,7 @@ def _offset_id(offset: dt.timedelta) -> str:
 # --- toString() ----------------------------------------------------------------------------------
 
 
-def _fraction_groups(nanos: int) -> str:
+def fraction_groups(nanos: int) -> str:
     if nanos == 0:
         return ""
     if nanos % 1_000_000 == 0:
@@ -237,7 +237,7 @@ def _local_time_str(t: dt.time | dt.datetime) -> str:
     text = f"{t.hour:02d}:{t.minute:02d}"
     nanos = t.microsecond * 1000
     if t.second or nanos:
-        text += f":{t.second:02d}" + _fraction_groups(nanos)
+        text += f":{t.second:02d}" + fraction_groups(nanos)
     return text
 
 
@@ -254,7 +254,7 @@ def java_temporal_str(value: Any) -> str:
             v = value
             return (
                 f"{_local_date_str(v)}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
-                f"{_fraction_groups(v.microsecond * 1000)}Z"
+                f"{fraction_groups(v.microsecond * 1000)}Z"
             )
         offset = value.utcoffset() or dt.timedelta(0)
         text = f"{_local_date_str(value)}T{_local_time_str(value)}{_offset_id(offset)}"

@@ -4,30 +4,10 @@ from __future__ import annotations
 
 import re
 
+from compiler.catalog import INPUT_TYPES
 from compiler.checks.context import CheckContext
 from compiler.loader import YMap, YScalar, YSeq
 
-INPUT_TYPES = {
-    "STRING",
-    "ENUM",
-    "SELECT",
-    "SECRET",
-    "EMAIL",
-    "INT",
-    "FLOAT",
-    "BOOLEAN",
-    "BOOL",
-    "DATETIME",
-    "DATE",
-    "TIME",
-    "DURATION",
-    "FILE",
-    "JSON",
-    "YAML",
-    "URI",
-    "ARRAY",
-    "MULTISELECT",
-}
 #: ARRAY/MULTISELECT item types Kestra refuses (InputValidator).
 FORBIDDEN_ITEM_TYPES = {"ARRAY", "SECRET", "MULTISELECT", "SELECT", "FILE"}
 NEEDS_TASKS = (
