@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -26,30 +26,69 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 
 
 class YNode:
-    span: Span
-    tag: str | None
+    """A YAML node with its position. The span is computed from the composer's marks on first
+    use: most nodes are never reported on, and reading libyaml's marks is not free."""
+
+    __slots__ = ("_marks", "_span", "tag")
+
+    def __init__(self, span: Span | tuple, tag: str | None) -> None:
+        if isinstance(span, Span):
+            self._span, self._marks = span, None
+        else:
+            self._span, self._marks = None, span
+        self.tag = tag
+
+    @property
+    def span(self) -> Span:
+        if self._span is None:
+            start, end = self._marks
+            self._span = Span(
+                start.line + 1,
+                start.column + 1,
+                end.line + 1,
+                end.column + 1,
+                start.index,
+                end.index,
+            )
+            self._marks = None
+        return self._span
 
     def to_python(self) -> Any:
         raise NotImplementedError
 
 
-@dataclass(eq=False)
 class YScalar(YNode):
-    value: Any
-    span: Span
-    style: str | None = None  # None plain, "'" '"' "|" ">"
-    raw: str = ""  # the scalar's text after YAML unescaping (what a template sees)
-    tag: str | None = None
+    __slots__ = ("value", "style", "raw")
+
+    def __init__(
+        self,
+        value: Any,
+        span: Span | tuple,
+        style: str | None = None,
+        raw: str = "",
+        tag: str | None = None,
+    ) -> None:
+        super().__init__(span, tag)
+        self.value = value
+        self.style = style  # None plain, "'" '"' "|" ">"
+        self.raw = raw  # the scalar's text after YAML unescaping (what a template sees)
+
+    def __repr__(self) -> str:
+        return f"YScalar({self.value!r} at {self.span!r})"
 
     def to_python(self) -> Any:
         return self.value
 
 
-@dataclass(eq=False)
 class YSeq(YNode):
-    items: list[YNode]
-    span: Span
-    tag: str | None = None
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[YNode], span: Span | tuple, tag: str | None = None) -> None:
+        super().__init__(span, tag)
+        self.items = items
+
+    def __repr__(self) -> str:
+        return f"YSeq({len(self.items)} items at {self.span!r})"
 
     def to_python(self) -> list[Any]:
         return [item.to_python() for item in self.items]
@@ -61,15 +100,18 @@ class YSeq(YNode):
         return len(self.items)
 
 
-@dataclass(eq=False)
 class YMap(YNode):
-    pairs: list[tuple[YScalar, YNode]]
-    span: Span
-    tag: str | None = None
-    _index: dict[Any, YNode] = field(default_factory=dict, repr=False)
+    __slots__ = ("pairs", "_index")
 
-    def __post_init__(self) -> None:
-        self._index = {k.value: v for k, v in self.pairs}
+    def __init__(
+        self, pairs: list[tuple[YScalar, YNode]], span: Span | tuple, tag: str | None = None
+    ) -> None:
+        super().__init__(span, tag)
+        self.pairs = pairs
+        self._index: dict[Any, YNode] = {k.value: v for k, v in pairs}
+
+    def __repr__(self) -> str:
+        return f"YMap({self.keys()!r} at {self.span!r})"
 
     def get(self, key: str, default: YNode | None = None) -> YNode | None:
         return self._index.get(key, default)
@@ -105,7 +147,13 @@ _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 
+_NOT_WORDS = frozenset(("null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"))
+
+
 def resolve_plain(text: str) -> Any:
+    first = text[:1]
+    if first.isalpha() and text not in _NOT_WORDS:  # most scalars: ids, types, words
+        return text
     if _NULL.match(text):
         return None
     if text in _BOOL:
@@ -147,13 +195,6 @@ class Document:
     root: YNode | None
 
 
-def _span(source: SourceFile, node: yaml.Node) -> Span:
-    start, end = node.start_mark, node.end_mark
-    return Span(
-        start.line + 1, start.column + 1, end.line + 1, end.column + 1, start.index, end.index
-    )
-
-
 class _Converter:
     def __init__(self, source: SourceFile, collector: Collector) -> None:
         self.source = source
@@ -167,7 +208,7 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             result: YNode = self._scalar(node)
         elif isinstance(node, yaml.SequenceNode):
-            result = YSeq([], _span(self.source, node), _user_tag(node.tag))
+            result = YSeq([], (node.start_mark, node.end_mark), _user_tag(node.tag))
             self.memo[id(node)] = result
             result.items.extend(self.convert(item) for item in node.value)
         else:
@@ -176,7 +217,7 @@ class _Converter:
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> YScalar:
-        span = _span(self.source, node)
+        span = (node.start_mark, node.end_mark)
         style = node.style or None  # libyaml reports plain scalars as ""
         text = node.value
         tag = _user_tag(node.tag)
@@ -233,7 +274,7 @@ class _Converter:
                 continue
             seen[hashable] = key
             pairs.append((key, self.convert(value_node)))
-        return YMap(pairs, _span(self.source, node), _user_tag(node.tag))
+        return YMap(pairs, (node.start_mark, node.end_mark), _user_tag(node.tag))
 
 
 def _user_tag(tag: str | None) -> str | None:
