@@ -116,11 +116,18 @@ def run_one(path: Path, compilation, timeout: float) -> tuple[str, str]:
         if state in ("SUCCESS", "WARNING", "PAUSED"):
             return "success", state
         errors = " | ".join(t.get("error") or "" for t in report["tasks"] if t["state"] in ("FAILED", "KILLED"))
-        logs = subprocess.run(
-            [sys.executable, "-m", "runtime.cli", "logs", report["execution"], "--home", str(tmp / "home"), "--level", "ERROR"],
+        logs = ""
+        # every execution in this run's home: a Subflow's child fails for its own reasons
+        listed = subprocess.run(
+            [sys.executable, "-m", "runtime.cli", "executions", "--home", str(tmp / "home"), "--format", "json"],
             capture_output=True, text=True, cwd=tmp,
         ).stdout
-        text = errors + " | " + logs[-2000:]
+        for execution in json.loads(listed or "[]"):
+            logs += subprocess.run(
+                [sys.executable, "-m", "runtime.cli", "logs", execution["id"], "--home", str(tmp / "home"), "--level", "ERROR"],
+                capture_output=True, text=True, cwd=tmp,
+            ).stdout[-3000:]
+        text = errors + " | " + logs
         if NETWORK.search(text):
             return "network-or-secret", errors[:400]
         if TRIGGERED.search(text):
