@@ -28,10 +28,9 @@ from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from compiler.model import LOOP_FLOWABLES, Flow, Task
+from compiler.model import Flow, Task
 from compiler.pipeline import Compilation
 from runtime import durations
 from runtime.errors import ExpressionError, FlowcRuntimeError, TaskError
@@ -124,8 +123,9 @@ class Run:
         self.error_logs: list[dict] = []
         self.secrets: set[str] = set(engine.secrets)
         self.lock = threading.RLock()
-        self.stop = threading.Event()  # a failure without keep_going, a pause, or a kill
-        self.paused = False
+        # A Pause stops every list of the run. A failure only stops its own list; its
+        # flowable then fails in turn (unless allowFailure), which stops the list above.
+        self.stop = threading.Event()
         self.kv = StoreKV(engine.state)
         self._props_cache: dict[int, dict] = {}
         self._lift_cache: dict[int, dict[str, set[str]]] = {}
@@ -148,12 +148,7 @@ class Run:
         scope = Scope(retry=self.flow_retry)
         try:
             state = self.run_section(
-                self.flow.tasks,
-                self.flow.errors,
-                self.flow.finally_,
-                scope,
-                concurrency=None,
-                top=True,
+                self.flow.tasks, self.flow.errors, self.flow.finally_, scope, None
             )
         except PauseRequested:
             state = "PAUSED"
@@ -196,31 +191,16 @@ class Run:
         finally_: list[Task],
         scope: Scope,
         concurrency: int | None,
-        top: bool = False,
     ) -> str:
         """``tasks``, then ``errors`` if one failed, then ``finally``: Kestra's branch rule."""
-        states = self.run_list(tasks, scope, concurrency)
-        state = aggregate(states.values())
-        not_started = [t for t in tasks if t.id not in states]
-        if not_started and state not in FAILED_STATES and state != "PAUSED" and self.stop.is_set():
-            state = "KILLED"
+        state = aggregate(self.run_list(tasks, scope, concurrency).values())
         if state == "PAUSED":
             raise PauseRequested
         if state in FAILED_STATES and errors:
-            self.with_stop_cleared(lambda: self.run_list(errors, scope, 1))
+            self.run_list(errors, scope, 1)
         if finally_:
-            self.with_stop_cleared(lambda: self.run_list(finally_, scope, 1))
+            self.run_list(finally_, scope, 1)
         return state
-
-    def with_stop_cleared(self, fn) -> Any:
-        """errors/finally run although a failure stopped the main list."""
-        was = self.stop.is_set()
-        self.stop.clear()
-        try:
-            return fn()
-        finally:
-            if was:
-                self.stop.set()
 
     def sibling_deps(self, tasks: list[Task]) -> dict[str, set[str]]:
         """For each sibling, the siblings it waits for (edges between their subtrees lifted)."""
@@ -298,12 +278,22 @@ class Run:
             except PauseRequested:
                 state = "PAUSED"
                 self.stop.set()
+            except Exception as exc:  # a bug in flowc: the task fails, the run goes on
+                import traceback
+
+                state = "FAILED"
+                self.state.add_log(
+                    self.execution_id,
+                    None,
+                    task_id,
+                    "ERROR",
+                    f"internal error in flowc while running '{task_id}': {type(exc).__name__}: {exc}\n"
+                    + "".join(traceback.format_exception(exc)),
+                )
             states[task_id] = state
             if state in FAILED_STATES:
                 failed = True
             release(task_id)
-        if failed and not self.options.keep_going:
-            self.stop.set()
         return states
 
     def skip(self, task: Task, scope: Scope, reason: str) -> str:
@@ -775,11 +765,3 @@ class Engine:
     def shutdown(self) -> None:
         self.control.shutdown(wait=False, cancel_futures=True)
         self.executor.shutdown()
-
-
-def loop_values(task: Task) -> bool:
-    return task.short_type in LOOP_FLOWABLES
-
-
-def workdir_path(path: str | None) -> Path | None:
-    return Path(path) if path else None

@@ -140,9 +140,9 @@ def for_each(run, task, props, scope, variables) -> Result:
 
     state = aggregate(states)
     if state in FAILED_STATES and _children(task, "errors"):
-        run.with_stop_cleared(lambda: run.run_list(_children(task, "errors"), base, 1))
+        run.run_list(_children(task, "errors"), base, 1)
     if _children(task, "finally"):
-        run.with_stop_cleared(lambda: run.run_list(_children(task, "finally"), base, 1))
+        run.run_list(_children(task, "finally"), base, 1)
     return state, {}
 
 

@@ -530,3 +530,37 @@ def test_pause_stops_the_run_until_resumed(home):
     assert resumed.state == "SUCCESS"
     assert states(resumed) == {"before": "SUCCESS", "wait_for_ok": "SUCCESS", "after": "SUCCESS"}
     assert home.state.outputs(report.execution_id)["after"]["value"] == "prepared and approved"
+
+
+def test_a_failure_inside_an_allow_failure_flowable_does_not_stop_the_flow(home):
+    report = run(
+        home,
+        """
+        tasks:
+          - id: tolerant
+            type: io.kestra.plugin.core.flow.Sequential
+            allowFailure: true
+            tasks:
+              - id: inner_fail
+                type: io.kestra.plugin.core.execution.Fail
+              - id: inner_never
+                type: io.kestra.plugin.core.debug.Return
+                format: x
+            errors:
+              - id: local_error
+                type: io.kestra.plugin.core.log.Log
+                message: handled locally
+          - id: next
+            type: io.kestra.plugin.core.debug.Return
+            format: still runs
+        """,
+        order="kestra",
+    )
+    # Kestra's FinallyTest.allowFailureWithErrors: local errors run, the flowable ends WARNING
+    assert states(report) == {
+        "tolerant": "WARNING",
+        "inner_fail": "FAILED",
+        "local_error": "SUCCESS",
+        "next": "SUCCESS",
+    }
+    assert report.state == "WARNING"
