@@ -489,7 +489,8 @@ def outputs_command(execution, task, home, fmt):
     for task_id, values in masked.items():
         for key, value in _flatten(values):
             text = value if isinstance(value, str) else json.dumps(value, default=str)
-            table.add_row(task_id, key, text if len(text) < 500 else text[:497] + "...")
+            text = " ".join(text.split()) if len(text) > 200 else text  # long bodies: one line
+            table.add_row(task_id, key, text if len(text) <= 200 else text[:197] + "...")
     Console().print(table)
 
 
@@ -563,7 +564,8 @@ def preview_command(uri, rows, home, fmt):
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=uri)
+    click.echo(uri, err=True)
+    table = Table()
     columns = list(dict.fromkeys(k for row in data for k in row)) if data else []
     for column in columns:
         table.add_column(str(column))
