@@ -103,8 +103,11 @@ def run_one(path: Path, compilation, timeout: float) -> tuple[str, str]:
                "-q", "--format", "json", "--flows-dir", str(CORPUS), *inputs_for(compilation.flow, tmp)]
         if os.geteuid() == 0 and shutil.which("unshare"):
             cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up 2>/dev/null; exec "$@"', "sh", *cmd]
+        # pip can install from the machine's local package mirror even without a network:
+        # a corpus flow's `pip install` must not change flowc's own environment
+        env = dict(os.environ, PIP_DRY_RUN="1", PIP_NO_INDEX="1", PIP_FIND_LINKS="")
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp, env=env)
         except subprocess.TimeoutExpired:
             return "timeout", ""
         try:

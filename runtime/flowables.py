@@ -274,31 +274,42 @@ def subflow(run, task, props, scope, variables) -> Result:
 
 
 def loop_until(run, task, props, scope, variables) -> Result:
+    """Run the children until ``condition`` is true; ``outputs.<id>.iterationCount`` is
+    visible to them while the loop runs, as in Kestra."""
+    import time
+
     condition = props.get("condition")
     if condition is None:
         raise TaskError("LoopUntil needs a 'condition'")
     check = props.get("checkFrequency") or {}
     max_iterations = int(check.get("maxIterations", 100))
+    max_duration = (
+        durations.seconds(str(check["maxDuration"])) if check.get("maxDuration") else None
+    )
     interval = durations.seconds(str(check.get("interval", "PT1S")))
+    started = time.monotonic()
     iteration = 0
     state = "SUCCESS"
-    while iteration < max_iterations:
+    while True:
         iteration += 1
+        run.record_outputs(task, scope, {"iterationCount": iteration})
         state = _section(run, task, scope)
         if state in ("FAILED", "KILLED"):
-            break
-        if is_truthy_string(
-            render(
-                str(condition),
-                run.task_variables(task, scope, scope.parent_taskrun or "", 1),
-                services=run.services(task),
-            )
-        ):
             return state, {"iterationCount": iteration}
-        if run.stop.wait(interval):
+        context = run.task_variables(task, scope, scope.parent_taskrun or "", 1)
+        if is_truthy_string(render(str(condition), context, services=run.services(task))):
+            return state, {"iterationCount": iteration}
+        out_of_time = (
+            max_duration is not None and time.monotonic() - started + interval > max_duration
+        )
+        if iteration >= max_iterations or out_of_time or run.stop.wait(interval):
             break
     if props.get("failOnMaxReached") is True:
-        return "FAILED", {"iterationCount": iteration}
+        return (
+            "FAILED",
+            {"iterationCount": iteration},
+            f"LoopUntil '{task.id}' reached its limit after {iteration} iterations",
+        )
     return state, {"iterationCount": iteration}
 
 

@@ -564,3 +564,26 @@ def test_a_failure_inside_an_allow_failure_flowable_does_not_stop_the_flow(home)
         "next": "SUCCESS",
     }
     assert report.state == "WARNING"
+
+
+def test_loop_until_exposes_its_iteration_count(home):
+    report = run(
+        home,
+        """
+        tasks:
+          - id: loop
+            type: io.kestra.plugin.core.flow.LoopUntil
+            condition: "{{ outputs.step.value == '3' }}"
+            checkFrequency:
+              interval: PT0.01S
+              maxIterations: 10
+            tasks:
+              - id: step
+                type: io.kestra.plugin.core.debug.Return
+                format: "{{ outputs.loop.iterationCount }}"
+        """,
+    )
+    assert report.state == "SUCCESS"
+    outputs = home.state.outputs(report.execution_id)
+    assert outputs["loop"] == {"iterationCount": 3}
+    assert outputs["step"]["value"] == "3"
