@@ -33,7 +33,7 @@ from typing import Any
 from compiler.model import Flow, Task
 from compiler.pipeline import Compilation
 from runtime import durations
-from runtime.errors import ExpressionError, FlowcRuntimeError, TaskError
+from runtime.errors import ExpressionError, FlowcRuntimeError
 from runtime.executors.base import Executor
 from runtime.kvstore import StoreKV
 from runtime.services import RunServices
@@ -360,7 +360,7 @@ class Run:
             except PauseRequested:
                 self.state.set_taskrun_state(taskrun, "PAUSED")
                 raise
-            except (TaskError, ExpressionError) as exc:
+            except FlowcRuntimeError as exc:  # TaskError, ExpressionError, InputError (a Subflow's)
                 return self.finish(task, scope, taskrun, "FAILED", error=str(exc))
             message = error[0] if error else None
             return self.finish(task, scope, taskrun, state, outputs=outputs, error=message)
