@@ -234,25 +234,17 @@ class _Converter:
 
     def _mapping(self, node: yaml.MappingNode) -> YMap:
         pairs: list[tuple[YScalar, YNode]] = []
+        merged: list[tuple[YScalar, YNode]] = []  # from `<<: *anchor`: explicit keys win
         seen: dict[Any, YScalar] = {}
         for key_node, value_node in node.value:
-            if (
-                isinstance(key_node, yaml.ScalarNode)
-                and key_node.tag == "tag:yaml.org,2002:merge"
-                or (
-                    isinstance(key_node, yaml.ScalarNode)
-                    and key_node.value == "<<"
-                    and key_node.style is None
-                )
+            if isinstance(key_node, yaml.ScalarNode) and (
+                key_node.tag == "tag:yaml.org,2002:merge"
+                or (key_node.value == "<<" and not key_node.style)
             ):
-                merged = self.convert(value_node)
-                sources = merged.items if isinstance(merged, YSeq) else [merged]
-                for src in sources:
+                source = self.convert(value_node)
+                for src in source.items if isinstance(source, YSeq) else [source]:
                     if isinstance(src, YMap):
-                        for k, v in src.pairs:
-                            if k.value not in seen:
-                                seen[k.value] = k
-                                pairs.append((k, v))
+                        merged.extend(src.pairs)
                 continue
             key = self.convert(key_node)
             if not isinstance(key, YScalar):
@@ -270,10 +262,13 @@ class _Converter:
                     key.span,
                     hint="Kestra rejects duplicate keys; remove or rename one of them",
                 )
-                # Keep the first, like a strict parser that stops there.
-                continue
+                continue  # keep the first, like a strict parser that stops there
             seen[hashable] = key
             pairs.append((key, self.convert(value_node)))
+        for key, value in merged:  # the first merged source wins among merged ones
+            if key.value not in seen:
+                seen[key.value] = key
+                pairs.append((key, value))
         return YMap(pairs, (node.start_mark, node.end_mark), _user_tag(node.tag))
 
 
@@ -306,7 +301,9 @@ def load(source: SourceFile, collector: Collector) -> list[Document]:
         else:
             span = Span(1, 1, 1, 1)
         problem = exc.problem or str(exc)
-        collector.add("yaml-syntax", f"invalid YAML: {problem}", span, hint=_yaml_hint(problem))
+        at = source.text[span.offset : span.offset + 1]
+        hint = "YAML indentation must use spaces, not tabs" if at == "\t" else _yaml_hint(problem)
+        collector.add("yaml-syntax", f"invalid YAML: {problem}", span, hint=hint)
         return []
     except yaml.YAMLError as exc:
         collector.add("yaml-syntax", f"invalid YAML: {exc}", Span(1, 1, 1, 1))
