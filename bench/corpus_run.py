@@ -80,7 +80,11 @@ def inputs_for(flow, tmp: Path) -> list[str]:
     args: list[str] = []
     declared = flow.root.value("inputs") or []
     for item in declared if isinstance(declared, list) else []:
-        if not isinstance(item, dict) or item.get("defaults") is not None or item.get("required") is False:
+        if (
+            not isinstance(item, dict)
+            or item.get("defaults") is not None
+            or item.get("required") is False
+        ):
             continue
         kind = str(item.get("type", "STRING")).upper()
         if kind == "FILE":
@@ -99,15 +103,40 @@ def inputs_for(flow, tmp: Path) -> list[str]:
 def run_one(path: Path, compilation, timeout: float) -> tuple[str, str]:
     tmp = Path(tempfile.mkdtemp(prefix="flowc-corpus-"))
     try:
-        cmd = [sys.executable, "-m", "runtime.cli", "run", str(path), "--home", str(tmp / "home"), "--runner", "process",
-               "-q", "--format", "json", "--flows-dir", str(CORPUS), *inputs_for(compilation.flow, tmp)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "runtime.cli",
+            "run",
+            str(path),
+            "--home",
+            str(tmp / "home"),
+            "--runner",
+            "process",
+            "-q",
+            "--format",
+            "json",
+            "--flows-dir",
+            str(CORPUS),
+            *inputs_for(compilation.flow, tmp),
+        ]
         if os.geteuid() == 0 and shutil.which("unshare"):
-            cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up 2>/dev/null; exec "$@"', "sh", *cmd]
+            cmd = [
+                "unshare",
+                "-n",
+                "sh",
+                "-c",
+                'ip link set lo up 2>/dev/null; exec "$@"',
+                "sh",
+                *cmd,
+            ]
         # pip can install from the machine's local package mirror even without a network:
         # a corpus flow's `pip install` must not change flowc's own environment
         env = dict(os.environ, PIP_DRY_RUN="1", PIP_NO_INDEX="1", PIP_FIND_LINKS="")
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp, env=env)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, cwd=tmp, env=env
+            )
         except subprocess.TimeoutExpired:
             return "timeout", ""
         try:
@@ -118,17 +147,42 @@ def run_one(path: Path, compilation, timeout: float) -> tuple[str, str]:
         state = report["state"]
         if state in ("SUCCESS", "WARNING", "PAUSED"):
             return "success", state
-        errors = " | ".join(t.get("error") or "" for t in report["tasks"] if t["state"] in ("FAILED", "KILLED"))
+        errors = " | ".join(
+            t.get("error") or "" for t in report["tasks"] if t["state"] in ("FAILED", "KILLED")
+        )
         logs = ""
         # every execution in this run's home: a Subflow's child fails for its own reasons
         listed = subprocess.run(
-            [sys.executable, "-m", "runtime.cli", "executions", "--home", str(tmp / "home"), "--format", "json"],
-            capture_output=True, text=True, cwd=tmp,
+            [
+                sys.executable,
+                "-m",
+                "runtime.cli",
+                "executions",
+                "--home",
+                str(tmp / "home"),
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
         ).stdout
         for execution in json.loads(listed or "[]"):
             logs += subprocess.run(
-                [sys.executable, "-m", "runtime.cli", "logs", execution["id"], "--home", str(tmp / "home"), "--level", "ERROR"],
-                capture_output=True, text=True, cwd=tmp,
+                [
+                    sys.executable,
+                    "-m",
+                    "runtime.cli",
+                    "logs",
+                    execution["id"],
+                    "--home",
+                    str(tmp / "home"),
+                    "--level",
+                    "ERROR",
+                ],
+                capture_output=True,
+                text=True,
+                cwd=tmp,
             ).stdout[-3000:]
         text = errors + " | " + logs
         if NETWORK.search(text):

@@ -19,11 +19,13 @@ HEAD = "id: bench\nnamespace: bench.runtime\ntasks:\n"
 
 
 def task(i: int, reads: str) -> str:
-    return f"  - id: t{i}\n    type: io.kestra.plugin.core.output.OutputValues\n    values:\n      v: \"{reads}\"\n"
+    return f'  - id: t{i}\n    type: io.kestra.plugin.core.output.OutputValues\n    values:\n      v: "{reads}"\n'
 
 
 def chain(n: int) -> str:
-    return HEAD + "".join(task(i, f"{{{{ outputs.t{i - 1}.values.v }}}}" if i else "x") for i in range(n))
+    return HEAD + "".join(
+        task(i, f"{{{{ outputs.t{i - 1}.values.v }}}}" if i else "x") for i in range(n)
+    )
 
 
 def fan_out(n: int) -> str:

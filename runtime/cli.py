@@ -180,13 +180,28 @@ def lint_command(paths: tuple[str, ...], fmt: str, order: str, strict: bool) -> 
 
 @main.command("graph")
 @click.argument("flow", type=click.Path())
-@click.option("-o", "--output", type=click.Path(), help="file to write; the format follows its extension")
-@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot", "mermaid", "text"]), help="default: from -o's extension, else DOT on stdout")
+@click.option(
+    "-o", "--output", type=click.Path(), help="file to write; the format follows its extension"
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "png", "pdf", "dot", "mermaid", "text"]),
+    help="default: from -o's extension, else DOT on stdout",
+)
 @click.option("--order", type=ORDER, default="data", show_default=True)
-@click.option("--select", "selector", help="dbt-style selectors: +task, task+, +task+, 2+task, task+1, @task (space-separated: union)")
+@click.option(
+    "--select",
+    "selector",
+    help="dbt-style selectors: +task, task+, +task+, 2+task, task+1, @task (space-separated: union)",
+)
 @click.option("--execution", help="colour tasks by their state in this run")
-@click.option("--rankdir", type=click.Choice(["LR", "TB", "RL", "BT"]), default="LR", show_default=True)
-@click.option("--home", envvar="FLOWC_HOME", type=click.Path(), help="where runs are kept (for --execution)")
+@click.option(
+    "--rankdir", type=click.Choice(["LR", "TB", "RL", "BT"]), default="LR", show_default=True
+)
+@click.option(
+    "--home", envvar="FLOWC_HOME", type=click.Path(), help="where runs are kept (for --execution)"
+)
 def graph_command(flow, output, fmt, order, selector, execution, rankdir, home):
     """Draw FLOW's DAG: edges labeled with the outputs they carry."""
     from compiler.select import SelectorError
@@ -220,7 +235,9 @@ def _execution_states(home: str | None, execution: str) -> dict[str, tuple[str, 
         seconds = float(text[:-1]) if text else None
         if task["id"] in states:
             state, total = states[task["id"]]
-            seconds = (total or 0) + (seconds or 0) if total is not None or seconds is not None else None
+            seconds = (
+                (total or 0) + (seconds or 0) if total is not None or seconds is not None else None
+            )
             states[task["id"]] = (aggregate([state, task["state"]]), seconds)
         else:
             states[task["id"]] = (task["state"], seconds)
@@ -230,8 +247,15 @@ def _execution_states(home: str | None, execution: str) -> dict[str, tuple[str, 
 
 # --- runtime commands ---------------------------------------------------------------------
 
-HOME = click.option("--home", envvar="FLOWC_HOME", type=click.Path(), help="where runs are kept (default .flowc; env FLOWC_HOME)")
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+HOME = click.option(
+    "--home",
+    envvar="FLOWC_HOME",
+    type=click.Path(),
+    help="where runs are kept (default .flowc; env FLOWC_HOME)",
+)
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 
 
 def _home(home: str | None, storage: str | None = None, namespace_files: str | None = None):
@@ -250,7 +274,9 @@ def _execution(home, prefix: str) -> dict:
         raise AssertionError from exc
 
 
-def _executor(kind: str, scheduler: str | None, workers: int | None, max_workers: int, storage) -> object:
+def _executor(
+    kind: str, scheduler: str | None, workers: int | None, max_workers: int, storage
+) -> object:
     if kind == "threads":
         from runtime.executors import ThreadExecutor
 
@@ -262,7 +288,9 @@ def _executor(kind: str, scheduler: str | None, workers: int | None, max_workers
     try:
         # --max-workers bounds the tasks running at once, spread over dask-local's processes
         threads = max(1, -(-max_workers // (workers or 2))) if kind == "dask-local" else None
-        return DaskExecutor.create(kind, scheduler=scheduler, workers=workers, storage=storage, threads_per_worker=threads)
+        return DaskExecutor.create(
+            kind, scheduler=scheduler, workers=workers, storage=storage, threads_per_worker=threads
+        )
     except ValueError as exc:
         _fail(str(exc))
 
@@ -277,10 +305,21 @@ def _print_report(report, fmt: str, home) -> None:
     table = Table(title=f"{report.namespace}.{report.flow_id} - execution {report.execution_id}")
     for column in ("task", "state", "duration", "attempts"):
         table.add_column(column)
-    colours = {"SUCCESS": "green", "FAILED": "red", "WARNING": "yellow", "SKIPPED": "grey50", "KILLED": "red"}
+    colours = {
+        "SUCCESS": "green",
+        "FAILED": "red",
+        "WARNING": "yellow",
+        "SKIPPED": "grey50",
+        "KILLED": "red",
+    }
     for task in report.tasks:
         name = task["id"] + (f"[{task['value']}]" if task.get("value") is not None else "")
-        table.add_row(name, f"[{colours.get(task['state'], 'white')}]{task['state']}[/]", _duration(task), str(task["attempts"]))
+        table.add_row(
+            name,
+            f"[{colours.get(task['state'], 'white')}]{task['state']}[/]",
+            _duration(task),
+            str(task["attempts"]),
+        )
     console = Console()
     console.print(table)
     if report.outputs:
@@ -290,8 +329,12 @@ def _print_report(report, fmt: str, home) -> None:
     if report.state in ("FAILED", "KILLED"):
         for task in report.tasks:
             if task["state"] in ("FAILED", "KILLED") and task.get("error"):
-                console.print(f"  [red]{task['id']}[/]: {task['error']}", markup=True, highlight=False)
-        console.print(f"inspect with 'flowc logs {report.execution_id}', fix, then 'flowc resume {report.execution_id}'")
+                console.print(
+                    f"  [red]{task['id']}[/]: {task['error']}", markup=True, highlight=False
+                )
+        console.print(
+            f"inspect with 'flowc logs {report.execution_id}', fix, then 'flowc resume {report.execution_id}'"
+        )
 
 
 def _duration(task: dict) -> str:
@@ -313,25 +356,77 @@ def _state_exit(state: str) -> int:
 
 @main.command("run")
 @click.argument("flow", type=click.Path())
-@click.option("--input", "-i", "input_pairs", multiple=True, metavar="KEY=VALUE", help="a flow input (repeatable)")
-@click.option("--inputs", "input_files", multiple=True, type=click.Path(), help="inputs from a JSON or YAML file")
+@click.option(
+    "--input",
+    "-i",
+    "input_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="a flow input (repeatable)",
+)
+@click.option(
+    "--inputs",
+    "input_files",
+    multiple=True,
+    type=click.Path(),
+    help="inputs from a JSON or YAML file",
+)
 @click.option("--order", type=ORDER, default="data", show_default=True)
-@click.option("--max-workers", type=click.IntRange(min=1), default=8, show_default=True, help="tasks running at once")
+@click.option(
+    "--max-workers",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="tasks running at once",
+)
 @click.option("--keep-going", is_flag=True, help="after a failure, independent branches go on")
-@click.option("--runner", type=click.Choice(["auto", "process", "docker"]), default="auto", show_default=True, help="script task runner")
+@click.option(
+    "--runner",
+    type=click.Choice(["auto", "process", "docker"]),
+    default="auto",
+    show_default=True,
+    help="script task runner",
+)
 @click.option("--flows-dir", type=click.Path(), help="directory of flows for Subflow tasks")
 @click.option("--namespace-files", type=click.Path(), help="directory served as nsfile:///")
 @click.option("--label", "label_pairs", multiple=True, metavar="KEY=VALUE")
-@click.option("--executor", type=click.Choice(["threads", "dask", "dask-local"]), default="threads", show_default=True)
+@click.option(
+    "--executor",
+    type=click.Choice(["threads", "dask", "dask-local"]),
+    default="threads",
+    show_default=True,
+)
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) for --executor dask")
-@click.option("--workers", type=click.IntRange(min=1), help="worker processes for --executor dask-local")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="worker processes for --executor dask-local"
+)
 @click.option("--storage", help="internal storage URL (fsspec: a path, s3://bucket/prefix...)")
 @click.option("--from", "from_task", help="replay from this task (with --execution)")
 @click.option("--execution", "execution", help="the execution to replay from")
 @click.option("--quiet", "-q", is_flag=True, help="no live progress")
 @HOME
 @FORMAT
-def run_command(flow, input_pairs, input_files, order, max_workers, keep_going, runner, flows_dir, namespace_files, label_pairs, executor, scheduler, workers, storage, from_task, execution, quiet, home, fmt):
+def run_command(
+    flow,
+    input_pairs,
+    input_files,
+    order,
+    max_workers,
+    keep_going,
+    runner,
+    flows_dir,
+    namespace_files,
+    label_pairs,
+    executor,
+    scheduler,
+    workers,
+    storage,
+    from_task,
+    execution,
+    quiet,
+    home,
+    fmt,
+):
     """Run FLOW: tasks start as soon as their inputs exist, in parallel."""
     from runtime.engine import RunOptions
     from runtime.errors import FlowcRuntimeError, InputError
@@ -353,13 +448,29 @@ def run_command(flow, input_pairs, input_files, order, max_workers, keep_going, 
         if not sep:
             _fail(f"--label expects key=value, got '{pair}'")
         labels[key] = value
-    options = RunOptions(order=order, max_workers=max_workers, keep_going=keep_going, runner=runner, flows_dir=flows_dir, namespace_files=namespace_files, labels=labels)
+    options = RunOptions(
+        order=order,
+        max_workers=max_workers,
+        keep_going=keep_going,
+        runner=runner,
+        flows_dir=flows_dir,
+        namespace_files=namespace_files,
+        labels=labels,
+    )
     h = _home(home, storage, namespace_files)
     pool = _executor(executor, scheduler, workers, max_workers, h.storage)
     if runner == "auto" and not quiet and fmt == "text":
         from runtime.runners import docker_available
 
-        click.echo("script runner: " + ("Docker where the task's image is present, else Process (an engine answers)" if docker_available() else "Process (no Docker engine answers)"), err=True)
+        click.echo(
+            "script runner: "
+            + (
+                "Docker where the task's image is present, else Process (an engine answers)"
+                if docker_available()
+                else "Process (no Docker engine answers)"
+            ),
+            err=True,
+        )
     try:
         from compiler.pipeline import compile_flow
 
@@ -368,14 +479,34 @@ def run_command(flow, input_pairs, input_files, order, max_workers, keep_going, 
         progress = progress_for(total, quiet or fmt == "json")
         with progress or _Null():
             if from_task:
-                report = replay(flow, execution, from_task, home=h, options=options, executor=pool, listener=progress)
+                report = replay(
+                    flow,
+                    execution,
+                    from_task,
+                    home=h,
+                    options=options,
+                    executor=pool,
+                    listener=progress,
+                )
             else:
-                report = run_flow(compilation, inputs=provided, options=options, home=h, executor=pool, listener=progress)
+                report = run_flow(
+                    compilation,
+                    inputs=provided,
+                    options=options,
+                    home=h,
+                    executor=pool,
+                    listener=progress,
+                )
     except CompileFailed as exc:
         if exc.compilation is not None:
             from compiler import report as rep
 
-            click.echo(rep.format_text(exc.compilation.errors, {exc.compilation.source.path: exc.compilation.source}), err=True)
+            click.echo(
+                rep.format_text(
+                    exc.compilation.errors, {exc.compilation.source.path: exc.compilation.source}
+                ),
+                err=True,
+            )
         click.echo(f"flowc: {exc}", err=True)
         sys.exit(ExitCode.PROBLEMS)
     except InputError as exc:
@@ -433,9 +564,31 @@ def resume_command(execution, quiet, home, fmt):
 def executions_command(flow_id, namespace, state, limit, home, fmt):
     """List runs, newest first."""
     h = _home(home)
-    rows = h.state.list_executions(flow_id=flow_id, namespace=namespace, state=state.upper() if state else None, limit=limit)
+    rows = h.state.list_executions(
+        flow_id=flow_id, namespace=namespace, state=state.upper() if state else None, limit=limit
+    )
     if fmt == "json":
-        click.echo(json.dumps([{k: r.get(k) for k in ("id", "namespace", "flow_id", "state", "start", "end", "parent_id", "original_id")} for r in rows], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        k: r.get(k)
+                        for k in (
+                            "id",
+                            "namespace",
+                            "flow_id",
+                            "state",
+                            "start",
+                            "end",
+                            "parent_id",
+                            "original_id",
+                        )
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table
@@ -444,7 +597,13 @@ def executions_command(flow_id, namespace, state, limit, home, fmt):
     for column in ("execution", "flow", "state", "start", "end"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["id"], f"{r['namespace']}.{r['flow_id']}", r["state"], r.get("start") or "", r.get("end") or "")
+        table.add_row(
+            r["id"],
+            f"{r['namespace']}.{r['flow_id']}",
+            r["state"],
+            r.get("start") or "",
+            r.get("end") or "",
+        )
     Console().print(table)
 
 
@@ -473,9 +632,15 @@ def outputs_command(execution, task, home, fmt):
     outputs = h.state.outputs(found["id"])
     if task is not None:
         if task not in outputs:
-            _fail(f"task '{task}' has no outputs in execution {found['id']}; tasks with outputs: {', '.join(sorted(outputs)) or 'none'}")
+            _fail(
+                f"task '{task}' has no outputs in execution {found['id']}; tasks with outputs: {', '.join(sorted(outputs)) or 'none'}"
+            )
         outputs = {task: outputs[task]}
-    masked = json.loads(h.state._masked(json.dumps(outputs, default=str)) or "{}") if hasattr(h.state, "_masked") else outputs
+    masked = (
+        json.loads(h.state._masked(json.dumps(outputs, default=str)) or "{}")
+        if hasattr(h.state, "_masked")
+        else outputs
+    )
     if fmt == "json":
         click.echo(json.dumps(masked, indent=2, default=str))
         return
@@ -497,7 +662,11 @@ def outputs_command(execution, task, home, fmt):
 def _flatten(value, prefix: str = ""):
     if isinstance(value, dict) and value:
         for key, inner in value.items():
-            name = f"{prefix}.{key}" if prefix and "." not in str(key) and "/" not in str(key) else (f"{prefix}['{key}']" if prefix else str(key))
+            name = (
+                f"{prefix}.{key}"
+                if prefix and "." not in str(key) and "/" not in str(key)
+                else (f"{prefix}['{key}']" if prefix else str(key))
+            )
             if isinstance(inner, dict) and prefix.count(".") < 1:
                 yield from _flatten(inner, name)
             else:
@@ -527,7 +696,9 @@ def eval_command(execution, expression, home):
 @main.command("logs")
 @click.argument("execution")
 @click.argument("task", required=False)
-@click.option("--level", type=click.Choice(["TRACE", "DEBUG", "INFO", "WARN", "ERROR"], case_sensitive=False))
+@click.option(
+    "--level", type=click.Choice(["TRACE", "DEBUG", "INFO", "WARN", "ERROR"], case_sensitive=False)
+)
 @HOME
 @FORMAT
 def logs_command(execution, task, level, home, fmt):
@@ -576,7 +747,13 @@ def preview_command(uri, rows, home, fmt):
 
 @main.command("download")
 @click.argument("uri")
-@click.option("-o", "--output", required=True, type=click.Path(), help="local file to write (never overwritten)")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(),
+    help="local file to write (never overwritten)",
+)
 @HOME
 def download_command(uri, output, home):
     """Copy a stored file to a local path."""

@@ -53,19 +53,57 @@ def main() -> int:
     flowc("graph", str(FLOW), "--format", "mermaid", "-o", str(out / "seed.mmd"))
     server, url = serve()
     try:
-        code = flowc("run", str(FLOW), "--input", f"api_url={url}", "--runner", "process", "--home", str(home), "--quiet")
+        code = flowc(
+            "run",
+            str(FLOW),
+            "--input",
+            f"api_url={url}",
+            "--runner",
+            "process",
+            "--home",
+            str(home),
+            "--quiet",
+        )
         result = subprocess.run(
-            [sys.executable, "-m", "runtime.cli", "executions", "--home", str(home), "--format", "json", "--limit", "1"],
+            [
+                sys.executable,
+                "-m",
+                "runtime.cli",
+                "executions",
+                "--home",
+                str(home),
+                "--format",
+                "json",
+                "--limit",
+                "1",
+            ],
             capture_output=True,
             text=True,
             check=True,
         )
         execution = json.loads(result.stdout)[0]["id"]
         flowc("outputs", execution, "--home", str(home))
-        flowc("eval", execution, "{{ outputs.api.body | jq('.products') | first | length }}", "--home", str(home))
+        flowc(
+            "eval",
+            execution,
+            "{{ outputs.api.body | jq('.products') | first | length }}",
+            "--home",
+            str(home),
+        )
         outputs = json.loads(
             subprocess.run(
-                [sys.executable, "-m", "runtime.cli", "outputs", execution, "sqlQuery", "--home", str(home), "--format", "json"],
+                [
+                    sys.executable,
+                    "-m",
+                    "runtime.cli",
+                    "outputs",
+                    execution,
+                    "sqlQuery",
+                    "--home",
+                    str(home),
+                    "--format",
+                    "json",
+                ],
                 capture_output=True,
                 text=True,
                 check=True,

@@ -18,7 +18,14 @@ class StoreKV:
     def get(self, namespace: str, key: str) -> tuple[bool, Any]:
         return self.state.kv_get(namespace, key)
 
-    def set(self, namespace: str, key: str, value: Any, ttl_seconds: float | None = None, overwrite: bool = True) -> None:
+    def set(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        ttl_seconds: float | None = None,
+        overwrite: bool = True,
+    ) -> None:
         self.state.kv_set(namespace, key, value, ttl_seconds=ttl_seconds, overwrite=overwrite)
 
     def delete(self, namespace: str, key: str) -> bool:
@@ -51,12 +58,21 @@ class SnapshotKV:
         values = self.entries.get(namespace, {})
         return (key in values, values.get(key))
 
-    def set(self, namespace: str, key: str, value: Any, ttl_seconds: float | None = None, overwrite: bool = True) -> None:
+    def set(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        ttl_seconds: float | None = None,
+        overwrite: bool = True,
+    ) -> None:
         values = self.entries.setdefault(namespace, {})
         if not overwrite and key in values:
             from runtime.errors import TaskError
 
-            raise TaskError(f"key '{key}' already exists in namespace '{namespace}' and overwrite is false")
+            raise TaskError(
+                f"key '{key}' already exists in namespace '{namespace}' and overwrite is false"
+            )
         values[key] = value
         self.ops.append(("set", namespace, key, value, ttl_seconds, overwrite))
 
@@ -66,4 +82,6 @@ class SnapshotKV:
         return found
 
     def keys(self, namespace: str, prefix: str | None = None) -> list[str]:
-        return sorted(k for k in self.entries.get(namespace, {}) if prefix is None or k.startswith(prefix))
+        return sorted(
+            k for k in self.entries.get(namespace, {}) if prefix is None or k.startswith(prefix)
+        )

@@ -32,7 +32,11 @@ class PlainProgress:
         with self.lock:
             self.done += 1
             took = time.monotonic() - self.starts.pop(name, time.monotonic())
-            print(f"{time.strftime('%H:%M:%S')} {state.lower():<8}{name} ({took:.2f}s) [{self.done}/{self.total}]", file=self.stream, flush=True)
+            print(
+                f"{time.strftime('%H:%M:%S')} {state.lower():<8}{name} ({took:.2f}s) [{self.done}/{self.total}]",
+                file=self.stream,
+                flush=True,
+            )
 
     def __enter__(self) -> PlainProgress:
         return self
@@ -50,7 +54,9 @@ class LiveProgress(PlainProgress):
         from rich.live import Live
 
         self.console = Console(stderr=True)
-        self.live = Live(console=self.console, refresh_per_second=8, transient=True, get_renderable=self._render)
+        self.live = Live(
+            console=self.console, refresh_per_second=8, transient=True, get_renderable=self._render
+        )
 
     def _render(self):
         from rich.table import Table
@@ -73,7 +79,13 @@ class LiveProgress(PlainProgress):
 
     def finished(self, task_id: str, values: tuple[str, ...], state: str) -> None:
         name = _name(task_id, values)
-        colour = {"SUCCESS": "green", "FAILED": "red", "WARNING": "yellow", "SKIPPED": "grey50", "KILLED": "red"}.get(state, "white")
+        colour = {
+            "SUCCESS": "green",
+            "FAILED": "red",
+            "WARNING": "yellow",
+            "SKIPPED": "grey50",
+            "KILLED": "red",
+        }.get(state, "white")
         with self.lock:
             self.done += 1
             took = time.monotonic() - self.starts.pop(name, time.monotonic())

@@ -58,13 +58,19 @@ class RunServices(DefaultServices):
         if path.startswith("kestra://"):
             uri = path
         elif path.startswith("nsfile://") or "://" not in path:
-            uri = self.storage.resolve(path if path.startswith("nsfile://") else f"nsfile:///{path.lstrip('/')}", ns)
+            uri = self.storage.resolve(
+                path if path.startswith("nsfile://") else f"nsfile:///{path.lstrip('/')}", ns
+            )
         else:
-            raise ExpressionError(f"cannot read '{path}': only kestra:// URIs and namespace files are allowed")
+            raise ExpressionError(
+                f"cannot read '{path}': only kestra:// URIs and namespace files are allowed"
+            )
         if uri.startswith("kestra://") and not self.storage.is_allowed(
             uri, ns, self.flow_id, self.execution_id, self.parent_execution_ids
         ):
-            raise ExpressionError(f"'{path}' belongs to another execution or namespace: read() may only read this execution's files and namespace files")
+            raise ExpressionError(
+                f"'{path}' belongs to another execution or namespace: read() may only read this execution's files and namespace files"
+            )
         return uri
 
     def read(self, path: str, namespace: str | None) -> str:
@@ -97,7 +103,9 @@ class RunServices(DefaultServices):
         found, value = self.kv_store.get(namespace or self.namespace, key)
         if not found:
             if error_on_missing:
-                raise ExpressionError(f"key '{key}' not found in the KV store of namespace '{namespace or self.namespace}'")
+                raise ExpressionError(
+                    f"key '{key}' not found in the KV store of namespace '{namespace or self.namespace}'"
+                )
             return None
         return value
 

@@ -768,12 +768,17 @@ class StateStore:
             db.executemany(
                 "INSERT INTO logs (execution_id, taskrun_id, task_id, level, at, message) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(exec_id, taskrun_id, task_id, level, at or now, text) for level, text, at in rows],
+                [
+                    (exec_id, taskrun_id, task_id, level, at or now, text)
+                    for level, text, at in rows
+                ],
             )
 
         self._write(write)
 
-    def set_attempt_times(self, taskrun_id: str, start: float, end: float, worker: str | None) -> None:
+    def set_attempt_times(
+        self, taskrun_id: str, start: float, end: float, worker: str | None
+    ) -> None:
         """The latest attempt's real start and end, as the worker saw them (epoch seconds):
         a task waiting in the executor's queue is not running yet."""
         started = _timestamp(dt.datetime.fromtimestamp(start, dt.UTC))

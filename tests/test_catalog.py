@@ -35,40 +35,108 @@ needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not availa
 # Corpus findings that are real bugs in those flows (documented in docs/catalog.md):
 # (file name, task id, property). Everything else the walk finds is a catalog bug.
 KNOWN_UNKNOWN_PROPERTIES = {
-    ('blueprints__flows_beam-flink-portable-pipeline.yaml', 'download_source', 'saveAs'),
-    ('blueprints__flows_beam-python-yaml-transform.yaml', 'download_orders', 'saveAs'),
-    ('blueprints__flows_oracle-extract-load-batch.yaml', 'download_csv', 'saveAs'),
-    ('examples__examples_flows_notifications_slack_runtimeSLA@324839a1.yaml', 'failExecution', 'executionId'),
-    ('guglxni-lighthouse-kestra__blueprint_lighthouse-research-quickstart.yaml', 'insert_documents', 'sqlType'),
-    ('guglxni-lighthouse-kestra__blueprint_lighthouse-research-quickstart.yaml', 'insert_embeddings', 'sqlType'),
-    ('guglxni-lighthouse-kestra__flows_ingest_github_trending.yaml', 'insert_documents', 'sqlType'),
-    ('guglxni-lighthouse-kestra__flows_ingest_hn_reddit.yaml', 'insert_documents', 'sqlType'),
-    ('guglxni-lighthouse-kestra__flows_ingest_rss.yaml', 'insert_documents', 'sqlType'),
-    ('guglxni-lighthouse-kestra__flows_ingest_web_articles.yaml', 'insert_documents', 'sqlType'),
-    ('kestra__core_src_main_java_io_kestra_plugin_core_flow_AllowFailure.java_example2.yaml', 'fail_silently', 'commands'),
-    ('kestra__core_src_main_java_io_kestra_plugin_core_flow_AllowFailure.java_example2.yaml', 'fail_silently', 'taskRunner'),
-    ('kestra__core_src_main_java_io_kestra_plugin_core_flow_AllowFailure.java_example2.yaml', 'print_to_console', 'commands'),
-    ('kestra__core_src_main_java_io_kestra_plugin_core_flow_AllowFailure.java_example2.yaml', 'print_to_console', 'taskRunner'),
-    ('kestra__webserver_src_test_resources_flows_simpleInvalidFlow.yaml', 'test', 'badProperties'),
-    ('plugin-jdbc__plugin-jdbc-snowflake_src_test_resources_flows_snowflake-listen.yaml', 'watch', 'wharehouse'),
-    ('tacogips-kestra-playground__kestra_flows-operation-demo_routed-worker_resource_probe_routed_workers.yaml', 'batch_1_on_gce_a', 'workerSelector'),
-    ('tacogips-kestra-playground__kestra_flows-operation-demo_routed-worker_resource_probe_routed_workers.yaml', 'batch_2_on_gce_b', 'workerSelector'),
-    ('tacogips-kestra-playground__kestra_flows-remote-batch_01_routed_batch_runner.yaml', 'execute_batch_gke_large', 'workerSelector'),
-    ('tacogips-kestra-playground__kestra_flows-remote-batch_01_routed_batch_runner.yaml', 'execute_batch_gke_small', 'workerSelector'),
-    ('tacogips-kestra-playground__kestra_flows-worker-routing_verify_batch_group_broadcast.yaml', 'broadcast_to_batch_group', 'workerSelector'),
-    ('tacogips-kestra-playground__kestra_flows-worker-routing_verify_gke_node_worker_routing.yaml', 'run_on_gke_large', 'workerSelector'),
-    ('tacogips-kestra-playground__kestra_flows-worker-routing_verify_gke_node_worker_routing.yaml', 'run_on_gke_small', 'workerSelector'),
+    ("blueprints__flows_beam-flink-portable-pipeline.yaml", "download_source", "saveAs"),
+    ("blueprints__flows_beam-python-yaml-transform.yaml", "download_orders", "saveAs"),
+    ("blueprints__flows_oracle-extract-load-batch.yaml", "download_csv", "saveAs"),
+    (
+        "examples__examples_flows_notifications_slack_runtimeSLA@324839a1.yaml",
+        "failExecution",
+        "executionId",
+    ),
+    (
+        "guglxni-lighthouse-kestra__blueprint_lighthouse-research-quickstart.yaml",
+        "insert_documents",
+        "sqlType",
+    ),
+    (
+        "guglxni-lighthouse-kestra__blueprint_lighthouse-research-quickstart.yaml",
+        "insert_embeddings",
+        "sqlType",
+    ),
+    ("guglxni-lighthouse-kestra__flows_ingest_github_trending.yaml", "insert_documents", "sqlType"),
+    ("guglxni-lighthouse-kestra__flows_ingest_hn_reddit.yaml", "insert_documents", "sqlType"),
+    ("guglxni-lighthouse-kestra__flows_ingest_rss.yaml", "insert_documents", "sqlType"),
+    ("guglxni-lighthouse-kestra__flows_ingest_web_articles.yaml", "insert_documents", "sqlType"),
+    (
+        "kestra__core_src_main_java_io_kestra_plugin_core_flow_AllowFailure.java_example2.yaml",
+        "fail_silently",
+        "commands",
+    ),
+    (
+        "kestra__core_src_main_java_io_kestra_plugin_core_flow_AllowFailure.java_example2.yaml",
+        "fail_silently",
+        "taskRunner",
+    ),
+    (
+        "kestra__core_src_main_java_io_kestra_plugin_core_flow_AllowFailure.java_example2.yaml",
+        "print_to_console",
+        "commands",
+    ),
+    (
+        "kestra__core_src_main_java_io_kestra_plugin_core_flow_AllowFailure.java_example2.yaml",
+        "print_to_console",
+        "taskRunner",
+    ),
+    ("kestra__webserver_src_test_resources_flows_simpleInvalidFlow.yaml", "test", "badProperties"),
+    (
+        "plugin-jdbc__plugin-jdbc-snowflake_src_test_resources_flows_snowflake-listen.yaml",
+        "watch",
+        "wharehouse",
+    ),
+    (
+        "tacogips-kestra-playground__kestra_flows-operation-demo_routed-worker_resource_probe_routed_workers.yaml",
+        "batch_1_on_gce_a",
+        "workerSelector",
+    ),
+    (
+        "tacogips-kestra-playground__kestra_flows-operation-demo_routed-worker_resource_probe_routed_workers.yaml",
+        "batch_2_on_gce_b",
+        "workerSelector",
+    ),
+    (
+        "tacogips-kestra-playground__kestra_flows-remote-batch_01_routed_batch_runner.yaml",
+        "execute_batch_gke_large",
+        "workerSelector",
+    ),
+    (
+        "tacogips-kestra-playground__kestra_flows-remote-batch_01_routed_batch_runner.yaml",
+        "execute_batch_gke_small",
+        "workerSelector",
+    ),
+    (
+        "tacogips-kestra-playground__kestra_flows-worker-routing_verify_batch_group_broadcast.yaml",
+        "broadcast_to_batch_group",
+        "workerSelector",
+    ),
+    (
+        "tacogips-kestra-playground__kestra_flows-worker-routing_verify_gke_node_worker_routing.yaml",
+        "run_on_gke_large",
+        "workerSelector",
+    ),
+    (
+        "tacogips-kestra-playground__kestra_flows-worker-routing_verify_gke_node_worker_routing.yaml",
+        "run_on_gke_small",
+        "workerSelector",
+    ),
 }
 KNOWN_MISSING_PROPERTIES: set[tuple[str, str, str]] = set()
 KNOWN_UNKNOWN_OUTPUTS = {
-    ('ben8t-kestra-prod__flows_demo.mailinblack_mlflow_management.yaml', 'mlflow_api', 'new_model'),
-    ('ben8t-kestra-prod__flows_demo.mailinblack_mlflow_management.yaml', 'mlflow_api', 'prod_model'),
-    ('blueprints__flows_monthly-sales-report.yaml', 'query', 'uri'),
-    ('guglxni-lighthouse-kestra__flows_ingest_github_trending.yaml', 'insert_documents', 'size'),
-    ('guglxni-lighthouse-kestra__flows_ingest_hn_reddit.yaml', 'insert_documents', 'size'),
-    ('guglxni-lighthouse-kestra__flows_ingest_rss.yaml', 'insert_documents', 'size'),
-    ('guglxni-lighthouse-kestra__flows_ingest_web_articles.yaml', 'insert_documents', 'size'),
-    ('kestra__core_src_main_java_io_kestra_plugin_core_flow_WorkingDirectory.java_example2.yaml', 'wdir', 'uris'),
+    ("ben8t-kestra-prod__flows_demo.mailinblack_mlflow_management.yaml", "mlflow_api", "new_model"),
+    (
+        "ben8t-kestra-prod__flows_demo.mailinblack_mlflow_management.yaml",
+        "mlflow_api",
+        "prod_model",
+    ),
+    ("blueprints__flows_monthly-sales-report.yaml", "query", "uri"),
+    ("guglxni-lighthouse-kestra__flows_ingest_github_trending.yaml", "insert_documents", "size"),
+    ("guglxni-lighthouse-kestra__flows_ingest_hn_reddit.yaml", "insert_documents", "size"),
+    ("guglxni-lighthouse-kestra__flows_ingest_rss.yaml", "insert_documents", "size"),
+    ("guglxni-lighthouse-kestra__flows_ingest_web_articles.yaml", "insert_documents", "size"),
+    (
+        "kestra__core_src_main_java_io_kestra_plugin_core_flow_WorkingDirectory.java_example2.yaml",
+        "wdir",
+        "uris",
+    ),
 }
 
 
@@ -81,9 +149,17 @@ def test_alias_lookup_gives_canonical_type() -> None:
     assert lookup("io.kestra.plugin.fs.http.Request").type == "io.kestra.plugin.core.http.Request"
     assert lookup("io.kestra.core.tasks.flows.Flow").type == "io.kestra.plugin.core.flow.Subflow"
     assert lookup("io.kestra.core.tasks.debugs.Return").type == "io.kestra.plugin.core.debug.Return"
-    assert lookup("io.kestra.core.models.triggers.types.Schedule").type == "io.kestra.plugin.core.trigger.Schedule"
-    assert lookup("io.kestra.plugin.core.flow.WaitFor").type == "io.kestra.plugin.core.flow.LoopUntil"
-    assert lookup("io.kestra.plugin.core.storage.PurgeExecution").short_name == "PurgeCurrentExecutionFiles"
+    assert (
+        lookup("io.kestra.core.models.triggers.types.Schedule").type
+        == "io.kestra.plugin.core.trigger.Schedule"
+    )
+    assert (
+        lookup("io.kestra.plugin.core.flow.WaitFor").type == "io.kestra.plugin.core.flow.LoopUntil"
+    )
+    assert (
+        lookup("io.kestra.plugin.core.storage.PurgeExecution").short_name
+        == "PurgeCurrentExecutionFiles"
+    )
 
 
 def test_unknown_type_is_none() -> None:
@@ -130,8 +206,22 @@ def test_types_are_frozen() -> None:
 
 
 def test_common_properties() -> None:
-    for name in ("id", "type", "description", "retry", "timeout", "disabled", "allowFailure",
-                 "allowWarning", "runIf", "logLevel", "logToFile", "workerGroup", "taskCache", "version"):
+    for name in (
+        "id",
+        "type",
+        "description",
+        "retry",
+        "timeout",
+        "disabled",
+        "allowFailure",
+        "allowWarning",
+        "runIf",
+        "logLevel",
+        "logToFile",
+        "workerGroup",
+        "taskCache",
+        "version",
+    ):
         assert name in COMMON_TASK_PROPERTIES
     assert COMMON_TASK_PROPERTIES["id"].required
     assert COMMON_TASK_PROPERTIES["runIf"].default == "true"
@@ -212,7 +302,14 @@ def test_jdbc_family() -> None:
 
 
 def test_scripts() -> None:
-    for name in ("python.Script", "python.Commands", "shell.Script", "shell.Commands", "node.Script", "node.Commands"):
+    for name in (
+        "python.Script",
+        "python.Commands",
+        "shell.Script",
+        "shell.Commands",
+        "node.Script",
+        "node.Commands",
+    ):
         t = lookup(f"io.kestra.plugin.scripts.{name}")
         assert t.family == "script" and t.output_files == "globs" and t.closed
         outs = outputs_for(t, {})
@@ -232,17 +329,28 @@ def test_flowables() -> None:
     assert if_.kind == "flowable" and if_.child_task_fields == ("then", "else", "errors", "finally")
     assert [o.name for o in if_.outputs] == ["evaluationResult"]
     switch = lookup("io.kestra.plugin.core.flow.Switch")
-    assert "cases" in switch.child_task_fields and {o.name for o in switch.outputs} == {"value", "defaults"}
+    assert "cases" in switch.child_task_fields and {o.name for o in switch.outputs} == {
+        "value",
+        "defaults",
+    }
     dag = lookup("io.kestra.plugin.core.flow.Dag")
-    dag_task = {"tasks": [{"task": {"id": "a", "type": "x"}, "dependsOn": []}], "errors": [{"id": "e", "type": "y"}]}
+    dag_task = {
+        "tasks": [{"task": {"id": "a", "type": "x"}, "dependsOn": []}],
+        "errors": [{"id": "e", "type": "y"}],
+    }
     assert [t["id"] for t in catalog.iter_child_tasks(dag, dag_task)] == ["a", "e"]
-    cases = {"cases": {"A": [{"id": "a", "type": "x"}], "B": [{"id": "b", "type": "x"}]}, "defaults": [{"id": "d", "type": "x"}]}
+    cases = {
+        "cases": {"A": [{"id": "a", "type": "x"}], "B": [{"id": "b", "type": "x"}]},
+        "defaults": [{"id": "d", "type": "x"}],
+    }
     assert [t["id"] for t in catalog.iter_child_tasks(switch, cases)] == ["a", "b", "d"]
     foreach = lookup("io.kestra.plugin.core.flow.ForEach")
     assert foreach.properties["concurrencyLimit"].default == 1
     assert not foreach.properties["concurrencyLimit"].dynamic
     sub = lookup("io.kestra.plugin.core.flow.Subflow")
-    assert sub.family == "subflow" and {"executionId", "state", "outputs"} == set(outputs_for(sub, {}))
+    assert sub.family == "subflow" and {"executionId", "state", "outputs"} == set(
+        outputs_for(sub, {})
+    )
     assert "outputs" not in outputs_for(sub, {"wait": False})
     assert lookup("io.kestra.plugin.core.flow.WorkingDirectory").output_files == "globs"
 
@@ -254,8 +362,17 @@ def test_storage_and_kv_outputs() -> None:
         "io.kestra.plugin.core.storage.Size": {"size"},
         "io.kestra.plugin.core.storage.Delete": {"uri", "deleted"},
         "io.kestra.plugin.core.storage.Write": {"uri"},
-        "io.kestra.plugin.core.storage.FilterItems": {"uri", "processedItemsTotal", "droppedItemsTotal"},
-        "io.kestra.plugin.core.storage.DeduplicateItems": {"uri", "numKeys", "processedItemsTotal", "droppedItemsTotal"},
+        "io.kestra.plugin.core.storage.FilterItems": {
+            "uri",
+            "processedItemsTotal",
+            "droppedItemsTotal",
+        },
+        "io.kestra.plugin.core.storage.DeduplicateItems": {
+            "uri",
+            "numKeys",
+            "processedItemsTotal",
+            "droppedItemsTotal",
+        },
         "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles": {"uris"},
         "io.kestra.plugin.core.kv.Get": {"value"},
         "io.kestra.plugin.core.kv.GetKeys": {"keys"},
@@ -269,15 +386,73 @@ def test_storage_and_kv_outputs() -> None:
 
 
 def test_expression_library_names() -> None:
-    for name in ("abbreviate", "abs", "base64decode", "base64encode", "capitalize", "date", "default",
-                 "escape", "first", "join", "last", "length", "lower", "merge", "numberformat", "replace",
-                 "reverse", "rsort", "sha256", "slice", "sort", "split", "title", "trim", "upper",
-                 "urlencode", "jq", "toJson", "dateAdd", "indent", "nindent", "sha512", "flatten",
-                 "regexMatch", "regexReplace", "regexExtract", "numberFormat", "slugify", "chunk"):
+    for name in (
+        "abbreviate",
+        "abs",
+        "base64decode",
+        "base64encode",
+        "capitalize",
+        "date",
+        "default",
+        "escape",
+        "first",
+        "join",
+        "last",
+        "length",
+        "lower",
+        "merge",
+        "numberformat",
+        "replace",
+        "reverse",
+        "rsort",
+        "sha256",
+        "slice",
+        "sort",
+        "split",
+        "title",
+        "trim",
+        "upper",
+        "urlencode",
+        "jq",
+        "toJson",
+        "dateAdd",
+        "indent",
+        "nindent",
+        "sha512",
+        "flatten",
+        "regexMatch",
+        "regexReplace",
+        "regexExtract",
+        "numberFormat",
+        "slugify",
+        "chunk",
+    ):
         assert name in FILTERS, name
-    for name in ("max", "min", "range", "block", "parent", "read", "secret", "kv", "now", "render",
-                 "fromJson", "ksuid", "encrypt", "decrypt", "http", "printContext", "fetchContext",
-                 "fileURI", "errorLogs", "tasksWithState", "currentEachOutput", "randomInt", "uuid"):
+    for name in (
+        "max",
+        "min",
+        "range",
+        "block",
+        "parent",
+        "read",
+        "secret",
+        "kv",
+        "now",
+        "render",
+        "fromJson",
+        "ksuid",
+        "encrypt",
+        "decrypt",
+        "http",
+        "printContext",
+        "fetchContext",
+        "fileURI",
+        "errorLogs",
+        "tasksWithState",
+        "currentEachOutput",
+        "randomInt",
+        "uuid",
+    ):
         assert name in FUNCTIONS, name
     assert "i18n" not in FUNCTIONS
     assert {"defined", "empty", "even", "iterable", "map", "null", "odd", "json"} == TESTS
@@ -285,7 +460,16 @@ def test_expression_library_names() -> None:
 
 # ------------------------------------------------------------------------------ corpus walk
 
-CHILD_FIELDS_GUESS = ("tasks", "then", "else", "errors", "finally", "defaults", "cases", "afterExecution")
+CHILD_FIELDS_GUESS = (
+    "tasks",
+    "then",
+    "else",
+    "errors",
+    "finally",
+    "defaults",
+    "cases",
+    "afterExecution",
+)
 
 
 def _load(path: Path) -> list[dict]:
@@ -342,12 +526,22 @@ def _defaulted(defaults: list[tuple[str, Mapping]], written: str, canonical: str
 
 def _typed_nodes(flow: Mapping) -> Iterator[tuple[Mapping, Mapping[str, catalog.Prop]]]:
     """(node, common properties) for every task, trigger, task runner and condition."""
-    tasks = [t for key in ("tasks", "errors", "finally", "afterExecution") for t in _walk_tasks(flow.get(key))]
+    tasks = [
+        t
+        for key in ("tasks", "errors", "finally", "afterExecution")
+        for t in _walk_tasks(flow.get(key))
+    ]
     for task in tasks:
         yield task, COMMON_TASK_PROPERTIES
         runner = task.get("taskRunner")
         if isinstance(runner, Mapping) and isinstance(runner.get("type"), str):
-            yield runner, {"type": COMMON_TASK_PROPERTIES["type"], "version": COMMON_TASK_PROPERTIES["version"]}
+            yield (
+                runner,
+                {
+                    "type": COMMON_TASK_PROPERTIES["type"],
+                    "version": COMMON_TASK_PROPERTIES["version"],
+                },
+            )
     for trigger in flow.get("triggers") or []:
         if isinstance(trigger, Mapping) and isinstance(trigger.get("type"), str):
             yield trigger, COMMON_TRIGGER_PROPERTIES
@@ -375,7 +569,9 @@ def corpus_property_findings(root: Path = CORPUS) -> dict[str, list[tuple[str, s
     return findings
 
 
-OUTPUT_REF = re.compile(r"outputs\.([A-Za-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_]*)|outputs\[['\"]([A-Za-z0-9_-]+)['\"]\]\.([A-Za-z_][A-Za-z0-9_]*)")
+OUTPUT_REF = re.compile(
+    r"outputs\.([A-Za-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_]*)|outputs\[['\"]([A-Za-z0-9_-]+)['\"]\]\.([A-Za-z_][A-Za-z0-9_]*)"
+)
 EXPR_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 
 
@@ -391,7 +587,9 @@ def corpus_output_findings(root: Path = CORPUS) -> list[tuple[str, str, str, str
                     by_id[str(task["id"])] = task
             for block in EXPR_BLOCK.findall(text):
                 for m in OUTPUT_REF.finditer(block):
-                    task_id, name = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+                    task_id, name = (
+                        (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+                    )
                     task = by_id.get(task_id)
                     if task is None:
                         continue
@@ -451,7 +649,12 @@ def test_walk_finds_unknown_and_missing(tmp_path: Path) -> None:
     unknown = {(f[1], f[3]) for f in found["unknown"]}
     missing = {(f[1], f[3]) for f in found["missing"]}
     # Log takes no taskRunner; Process takes no image; Schedule takes no colour
-    assert unknown == {("typo", "formt"), ("fine", "taskRunner"), ("<runner>", "image"), ("every_minute", "colour")}
+    assert unknown == {
+        ("typo", "formt"),
+        ("fine", "taskRunner"),
+        ("<runner>", "image"),
+        ("every_minute", "colour"),
+    }
     assert missing == {("log_without_message", "message")}  # duckdb sql comes from pluginDefaults
     # the regex pass checks names against the type's declared outputs (modes are the compiler's job)
     outputs = {(f[1], f[3]) for f in corpus_output_findings(tmp_path)}

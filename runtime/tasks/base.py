@@ -52,7 +52,14 @@ class KV(Protocol):
     """The namespace key-value store (state store on the driver, a snapshot on a worker)."""
 
     def get(self, namespace: str, key: str) -> tuple[bool, Any]: ...
-    def set(self, namespace: str, key: str, value: Any, ttl_seconds: float | None = None, overwrite: bool = True) -> None: ...
+    def set(
+        self,
+        namespace: str,
+        key: str,
+        value: Any,
+        ttl_seconds: float | None = None,
+        overwrite: bool = True,
+    ) -> None: ...
     def delete(self, namespace: str, key: str) -> bool: ...
     def keys(self, namespace: str, prefix: str | None = None) -> list[str]: ...
 
@@ -147,7 +154,9 @@ class TaskContext:
         with self._lock:
             self.logs.append(LogLine(level, message))
 
-    def metric(self, name: str, type: str, value: float, tags: Mapping[str, str] | None = None) -> None:
+    def metric(
+        self, name: str, type: str, value: float, tags: Mapping[str, str] | None = None
+    ) -> None:
         with self._lock:
             self.metrics.append(Metric(name, type, value, dict(tags or {})))
 
@@ -161,14 +170,22 @@ class TaskContext:
 
     def put_file(self, path: str | Path, name: str | None = None) -> str:
         uri = self.storage.task_uri(
-            self.namespace, self.flow_id, self.execution_id, self.task_id, self.taskrun_id, name or Path(path).name
+            self.namespace,
+            self.flow_id,
+            self.execution_id,
+            self.task_id,
+            self.taskrun_id,
+            name or Path(path).name,
         )
         return self.storage.put_file(uri, str(path))
 
     def get_file(self, uri: str, dest: str | Path) -> Path:
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        self.storage.get_file(self.storage.resolve(uri, self.namespace) if uri.startswith("nsfile://") else uri, str(dest))
+        self.storage.get_file(
+            self.storage.resolve(uri, self.namespace) if uri.startswith("nsfile://") else uri,
+            str(dest),
+        )
         return dest
 
     def remaining(self) -> float | None:
