@@ -28,6 +28,7 @@ docker:
 	@bash .ci/docker.sh
 
 test: venv deps docker
+	$(BIN)/ruff check compiler runtime tests bench
 	$(BIN)/python -m pytest
 
 lint: venv
