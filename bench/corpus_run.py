@@ -43,7 +43,8 @@ TRIGGERED = re.compile(r"Unable to find `trigger`|expression `\{\{ ?trigger\.", 
 #: the flow needs something of its authors' machines: a CLI tool, a file, a Python package
 ENVIRONMENT = re.compile(
     r"exit code 127|command not found|: not found|no such file or directory|no module named|"
-    r"modulenotfounderror|nsfile|namespace file|cannot access|not found \(searched --flows-dir",
+    r"modulenotfounderror|nsfile|namespace file|cannot access|not found \(searched --flows-dir|"
+    r"expression `[^`]*\bglobals[.\[]|expression `[^`]*\benvs[.\[]",
     re.I,
 )
 DUMMY = {
