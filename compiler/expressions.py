@@ -33,13 +33,30 @@ class Site:
         return self.scalar.value
 
 
-def locate(source: SourceFile, scalar: YScalar, start: int, end: int) -> Span:
+def verbatim_offset(source: SourceFile, scalar: YScalar) -> int | None:
+    """Where the scalar's value starts in the file when it is written there verbatim (a plain
+    scalar, or a quoted one without escapes, on one line), else None. Offsets inside such a value map to the file by addition."""
+    value = scalar.value
+    if "\n" in value or not isinstance(value, str):
+        return None
+    base = scalar.span.offset + (1 if scalar.style in ("'", '"') else 0)
+    if scalar.style not in (None, "'", '"') or not source.text.startswith(value, base):
+        return None
+    return base
+
+
+def locate(
+    source: SourceFile, scalar: YScalar, start: int, end: int, base: int | None = None
+) -> Span:
     """File span of ``scalar.value[start:end]``.
 
-    The fragment is looked up verbatim in the scalar's raw text; that is exact for plain,
-    quoted (without escapes in the fragment) and literal block scalars. Otherwise the first line
-    of the fragment is tried, then the scalar's own position.
+    With ``base`` (from :func:`verbatim_offset`) the answer is an addition. Otherwise the
+    fragment is looked up verbatim in the scalar's raw text; that is exact for plain, quoted
+    (without escapes in the fragment) and literal block scalars. Otherwise the first line of
+    the fragment is tried, then the scalar's own position.
     """
+    if base is not None:
+        return source.span(base + start, base + end)
     value: str = scalar.value
     raw = source.text[scalar.span.offset : scalar.span.end_offset]
     fragment = value[start:end]

@@ -122,9 +122,16 @@ class Flow:
     triggers: list[Declared] = dc_field(default_factory=list)
     variables: YMap | None = None
     plugin_defaults: list[PluginDefault] = dc_field(default_factory=list)
+    _all: list[Task] | None = dc_field(default=None, repr=False)
 
     def all_tasks(self) -> list[Task]:
-        """Every task of the flow, depth first, in file order."""
+        """Every task of the flow, depth first, in file order (computed once: the model does
+        not change after it is built)."""
+        if self._all is None:
+            self._all = self._walk()
+        return self._all
+
+    def _walk(self) -> list[Task]:
         result: list[Task] = []
 
         def visit(tasks: list[Task]) -> None:

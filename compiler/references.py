@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from compiler.expr import nodes as n
 from compiler.expr.lexer import TemplateSyntaxError
 from compiler.expr.parser import has_template, parse_cached
-from compiler.expressions import Site, locate
+from compiler.expressions import Site, locate, verbatim_offset
 from compiler.loader import YScalar
 from compiler.model import Flow, Task
 from compiler.source import Span
@@ -98,11 +98,15 @@ class _Visitor:
         self.followed: set[str] = set()
         self.locals: list[set[str]] = [set()]
         self.macros: set[str] = set()
+        self.bases: dict[int, int | None] = {}  # scalar -> where its verbatim value starts
 
     # -- helpers ---------------------------------------------------------------------------
 
     def span(self, offsets: tuple[int, int]) -> Span:
-        return locate(self.flow.source, self.scalar, offsets[0], offsets[1])
+        key = id(self.scalar)
+        if key not in self.bases:
+            self.bases[key] = verbatim_offset(self.flow.source, self.scalar)
+        return locate(self.flow.source, self.scalar, offsets[0], offsets[1], self.bases[key])
 
     def is_local(self, name: str) -> bool:
         return any(name in scope for scope in self.locals)

@@ -105,3 +105,21 @@ def test_errors_have_an_offset_and_a_message(source, fragment):
         parse(source)
     assert fragment in err.value.message
     assert 0 <= err.value.offset <= len(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ outputs.api.body }}",
+        "x {{ a }} y {{b.c}} z",
+        "{{outputs.t1.value}}{{ outputs.t2.value }}",
+        "plain text, no expression",
+        "{{ true }}",
+        "{{ a.and }}",
+        "a } b } {{ c }} {",
+    ],
+)
+def test_the_fast_path_builds_what_the_parser_builds(source):
+    from compiler.expr.parser import Parser
+
+    assert parse(source) == Parser(source).parse_template()

@@ -27,9 +27,19 @@ class CheckContext:
     def tasks(self) -> dict[str, Task]:
         return self.graph.tasks
 
+    @cached_property
+    def _references(self) -> dict[tuple[str, ...], list[Reference]]:
+        return {}
+
     def references(self, *roots: str) -> list[Reference]:
         """References that are evaluated at run time (task, flow-output and input sites, and
         variables reached through render())."""
+        cached = self._references.get(roots)
+        if cached is None:
+            cached = self._references[roots] = self._select(roots)
+        return cached
+
+    def _select(self, roots: tuple[str, ...]) -> list[Reference]:
         return [
             r
             for r in self.extraction.references

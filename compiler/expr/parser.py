@@ -7,6 +7,7 @@ Changing where an operator binds is a one-line edit here.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from compiler.expr import nodes as n
@@ -485,7 +486,44 @@ class Parser:
 
 def parse(source: str) -> n.Template:
     """Parse a template; raises :class:`TemplateSyntaxError` with an offset."""
-    return Parser(source).parse_template()
+    return _parse_simple(source) or Parser(source).parse_template()
+
+
+_SIMPLE_PRINT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
+_NOT_A_NAME = set(_KEYWORD_LITERALS) | _WORD_OPERATORS | {"not"}
+
+
+def _parse_simple(source: str) -> n.Template | None:
+    """The AST of a template whose only expressions are dotted names (``{{ outputs.a.b }}``),
+    built without the general parser: most templates of large generated flows look like this.
+    Returns None for anything else; the result equals what :class:`Parser` builds."""
+    if "{%" in source or "{#" in source:
+        return None
+    body: list[n.Stmt] = []
+    pos = 0
+    for match in _SIMPLE_PRINT.finditer(source):
+        text = source[pos : match.start()]
+        if "{{" in text:
+            return None
+        names = match.group(1).split(".")
+        if names[0] in _NOT_A_NAME or any(name in _WORD_OPERATORS for name in names[1:]):
+            return None
+        if text:
+            body.append(n.Text((pos, match.start()), text))
+        start = end = match.start(1)
+        end += len(names[0])
+        expr: n.Expr = n.Name((start, end), names[0])
+        for attr in names[1:]:
+            end += 1 + len(attr)
+            expr = n.GetAttr((start, end), expr, attr)
+        body.append(n.Print((match.start(), match.end()), expr))
+        pos = match.end()
+    tail = source[pos:]
+    if "{{" in tail:
+        return None
+    if tail:
+        body.append(n.Text((pos, len(source)), tail))
+    return n.Template((0, len(source)), source, tuple(body))
 
 
 @lru_cache(maxsize=65536)
