@@ -35,7 +35,7 @@ NETWORK = re.compile(
     r"getaddrinfo|could not resolve|no route to host|max retries exceeded|urlopen error|"
     r"secret|kv\(|key '.*' not found in the kv store|no docker engine|cannot be pulled|"
     r"pip install|no matching distribution|could not find a version|"
-    r"does not resolve|cannot connect to",
+    r"does not resolve|cannot connect to|failed to download extension",
     re.I,
 )
 #: the flow is meant to be started by a trigger (S3 objects, a webhook body...)
@@ -44,7 +44,7 @@ TRIGGERED = re.compile(r"Unable to find `trigger`|expression `\{\{ ?trigger\.", 
 ENVIRONMENT = re.compile(
     r"exit code 127|command not found|: not found|no such file or directory|no module named|"
     r"modulenotfounderror|nsfile|namespace file|cannot access|not found \(searched --flows-dir|"
-    r"expression `[^`]*\bglobals[.\[]|expression `[^`]*\benvs[.\[]",
+    r"expression `[^`]*\bglobals[.\[]|expression `[^`]*\benvs[.\[]|/_files/",
     re.I,
 )
 DUMMY = {
