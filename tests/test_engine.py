@@ -587,3 +587,68 @@ def test_loop_until_exposes_its_iteration_count(home):
     outputs = home.state.outputs(report.execution_id)
     assert outputs["loop"] == {"iterationCount": 3}
     assert outputs["step"]["value"] == "3"
+
+
+def test_working_directory_children_share_files(home):
+    report = run(
+        home,
+        """
+        tasks:
+          - id: wd
+            type: io.kestra.plugin.core.flow.WorkingDirectory
+            inputFiles:
+              seed.txt: "from inputFiles"
+            outputFiles:
+              - "*.txt"
+            tasks:
+              - id: write
+                type: io.kestra.plugin.scripts.shell.Commands
+                commands:
+                  - cat seed.txt > copy.txt
+                  - echo " and a shell task" >> copy.txt
+              - id: read
+                type: io.kestra.plugin.scripts.python.Script
+                script: |
+                  from kestra import Kestra
+                  Kestra.outputs({"text": open("copy.txt").read().strip()})
+          - id: after
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ read(outputs.wd.outputFiles['copy.txt']) | trim }}"
+        """,
+    )
+    assert report.state == "SUCCESS", report.tasks
+    outputs = home.state.outputs(report.execution_id)
+    assert outputs["read"]["vars"]["text"] == "from inputFiles and a shell task"
+    assert set(outputs["wd"]["outputFiles"]) == {"seed.txt", "copy.txt"}
+    assert outputs["after"]["value"] == "from inputFiles and a shell task"
+
+
+def test_parallel_concurrent_limit(home):
+    tasks = "".join(
+        f"""
+              - id: p{i}
+                type: io.kestra.plugin.scripts.shell.Commands
+                commands: ["sleep 0.2"]
+        """
+        for i in range(6)
+    )
+    report = run(
+        home,
+        """
+        tasks:
+          - id: par
+            type: io.kestra.plugin.core.flow.Parallel
+            concurrent: 2
+            tasks:"""
+        + tasks,
+    )
+    assert report.state == "SUCCESS"
+    events = []
+    for task in report.tasks:
+        if task["id"] != "par":
+            events += [(task["start"], 1), (task["end"], -1)]
+    running = peak = 0
+    for _, delta in sorted(events):
+        running += delta
+        peak = max(peak, running)
+    assert peak == 2
