@@ -20,9 +20,19 @@ from compiler.diagnostics import Collector
 from compiler.source import SourceFile, Span
 
 try:  # libyaml is much faster; fall back to the pure-Python composer.
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_IMPLICIT = "?"  # the tag of every untagged node: we resolve scalars ourselves (YAML 1.2 core)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """PyYAML's composer without its YAML 1.1 tag resolution (``on`` is not a boolean for
+    Kestra): explicit tags still arrive as written."""
+
+    def resolve(self, kind, value, implicit):  # noqa: ARG002 - PyYAML's signature
+        return _IMPLICIT
 
 
 class YNode:
@@ -273,18 +283,10 @@ class _Converter:
 
 
 def _user_tag(tag: str | None) -> str | None:
-    if (
-        not tag
-        or tag.startswith("tag:yaml.org,2002:")
-        and tag
-        in (
-            "tag:yaml.org,2002:map",
-            "tag:yaml.org,2002:seq",
-        )
-    ):
+    """The author's own tag (``!foo``, ``!!str``...), or None for an untagged node."""
+    if not tag or tag == _IMPLICIT:
         return None
-    # Implicit resolution tags from PyYAML's composer are not the author's.
-    return tag if tag.startswith("!") or tag in _EXPLICIT else None
+    return tag if tag[0] == "!" or tag in _EXPLICIT else None
 
 
 def load(source: SourceFile, collector: Collector) -> list[Document]:

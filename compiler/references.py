@@ -24,7 +24,7 @@ CHECKED_ROOTS = ("outputs", "inputs", "vars", "tasks")
 FILE_FUNCTIONS = ("read", "fileURI", "fileSize", "fileExists", "isFileEmpty")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Segment:
     key: str | int | None  # None: computed at run time
     item: bool  # written with [] rather than .
@@ -38,7 +38,7 @@ class Segment:
         return f".{self.key}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reference:
     root: str  # outputs | inputs | vars | tasks | secret | kv | read ...
     name: str | None  # the task / input / variable / secret name; None when computed
@@ -72,7 +72,7 @@ class Reference:
         return "".join(parts) or "*"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LibraryUse:
     kind: str  # filter | function | test
     name: str
