@@ -263,12 +263,10 @@ class _Visitor:
             if self.via is None
             else _chain_text(name, segments)
         )
-        if _chain_text(name, segments) in guards or any(
-            _chain_text(name, segments).startswith(g + ".")
-            or _chain_text(name, segments).startswith(g + "[")
-            for g in guards
-        ):
-            guarded = True
+        if guards:  # inside `{% if x is defined %}`: x and what is below it are guarded
+            written = _chain_text(name, segments)
+            if any(written == g or written.startswith((g + ".", g + "[")) for g in guards):
+                guarded = True
         if not segments:
             return  # the whole map (``{{ outputs }}``): nothing to check
         first = segments[0]
