@@ -209,7 +209,7 @@ COMMON_TRIGGER_PROPERTIES: Mapping[str, Prop] = _props(
 
 FILTERS: frozenset[str] = frozenset(
     {
-        # Pebble core (CoreExtension)
+        # Pebble core (CoreExtension), less escape, raw and numberformat, which Kestra removes
         "abbreviate",
         "abs",
         "base64decode",
@@ -217,14 +217,12 @@ FILTERS: frozenset[str] = frozenset(
         "capitalize",
         "date",
         "default",
-        "escape",
         "first",
         "join",
         "last",
         "length",
         "lower",
         "merge",
-        "numberformat",
         "replace",
         "reverse",
         "rsort",
@@ -236,7 +234,6 @@ FILTERS: frozenset[str] = frozenset(
         "trim",
         "upper",
         "urlencode",
-        "raw",
         # Kestra (core/runners/pebble/Extension.java)
         "chunk",
         "className",

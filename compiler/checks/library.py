@@ -29,6 +29,10 @@ JINJA_NAMES = {
     "tojson_pretty": "toJson",
     "b64encode": "base64encode",
     "b64decode": "base64decode",
+    # Pebble filters Kestra removes (VariableRenderer)
+    "numberformat": "numberFormat (camelCase in Kestra)",
+    "escape": "escapeChar('single'|'double'|'shell') (Kestra removes escape)",
+    "raw": "{% raw %}...{% endraw %} (Kestra removes the raw filter)",
 }
 
 
