@@ -67,6 +67,7 @@ class Scope:
     parent_taskrun: str | None = None
     values: tuple[str, ...] = ()
     value: str | None = None  # set for the direct children of one loop iteration
+    iteration: int | None = None  # the index of that value (taskrun.iteration)
     parents: tuple[dict, ...] = ()
     workdir: str | None = None
     retry: dict | None = None
@@ -116,6 +117,10 @@ class Run:
         self.start_date = start_date or _now_iso()
         self.original_id = original_id or execution_id
         self.labels = dict(labels or {})
+        # Kestra 1.x: every execution carries the id of the run that started the chain
+        self.labels.setdefault(
+            "system.correlationId", (parent_ids[-1] if parent_ids else execution_id)
+        )
         self.options = engine.options
         self.variables = self.flow.variables.to_python() if self.flow.variables is not None else {}
         self.outputs: dict[str, Any] = {}
@@ -620,7 +625,7 @@ class Run:
             "inputs": self.inputs,
             "outputs": self.outputs,
             "vars": self.variables,
-            "labels": dict(self.labels),
+            "labels": nested_labels(self.labels),
             "envs": self.envs,
             "globals": {},
             **({"tasks": self.tasks_variable()} if self.exposes_states else {}),
@@ -639,6 +644,8 @@ class Run:
             taskrun_var["parentId"] = scope.parent_taskrun
         if scope.values:
             taskrun_var["value"] = scope.values[-1]
+        if scope.iteration is not None:
+            taskrun_var["iteration"] = scope.iteration
         variables["task"] = {"id": task.id, "type": task.type}
         variables["taskrun"] = taskrun_var
         if scope.parents:
@@ -681,6 +688,22 @@ class Run:
 
     def remove_workdir(self, path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def nested_labels(labels: Mapping[str, str]) -> dict[str, Any]:
+    """``labels.*`` as Kestra exposes them: ``system.correlationId`` is
+    ``labels.system.correlationId``."""
+    result: dict[str, Any] = {}
+    for key, value in labels.items():
+        node = result
+        *parents, last = key.split(".")
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[last] = value
+    return result
 
 
 def aggregate(states) -> str:

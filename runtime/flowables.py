@@ -128,6 +128,7 @@ def for_each(run, task, props, scope, variables) -> Result:
         inner = base.child(
             values=scope.values + (value,),
             value=value,
+            iteration=values.index(value),
             parents=({"taskrun": {"value": value}},) + tuple(scope.parents),
         )
         states = run.run_list(children, inner, None)

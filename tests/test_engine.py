@@ -652,3 +652,25 @@ def test_parallel_concurrent_limit(home):
         running += delta
         peak = max(peak, running)
     assert peak == 2
+
+
+def test_loop_iteration_and_correlation_label(home):
+    report = run(
+        home,
+        """
+        tasks:
+          - id: each
+            type: io.kestra.plugin.core.flow.ForEach
+            values: ["x", "y"]
+            tasks:
+              - id: show
+                type: io.kestra.plugin.core.debug.Return
+                format: "{{ taskrun.value }}#{{ taskrun.iteration }}"
+          - id: corr
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ labels.system.correlationId }}"
+        """,
+    )
+    outputs = home.state.outputs(report.execution_id)
+    assert outputs["show"]["x"]["value"] == "x#0" and outputs["show"]["y"]["value"] == "y#1"
+    assert outputs["corr"]["value"] == report.execution_id
