@@ -271,7 +271,7 @@ class Run:
                     blocked.add(task_id)
                     release(task_id)
                     continue
-                future = self.engine.control.submit(self.run_task, by_id[task_id], scope)
+                future = self.start(by_id[task_id], scope)
                 future.add_done_callback(lambda f, tid=task_id: done.put((tid, f)))
                 running += 1
             if not running:
@@ -300,6 +300,22 @@ class Run:
                 failed = True
             release(task_id)
         return states
+
+    def start(self, task: Task, scope: Scope) -> Future:
+        """Run a task on a control thread. A runnable task first takes one of the engine's
+        slots (twice ``--max-workers``), so a fan-out of thousands does not park thousands of
+        threads in front of the executor."""
+        if task.children or self.engine.is_flowable(task):
+            return self.engine.control.submit(self.run_task, task, scope)
+        self.engine.slots.acquire()
+
+        def guarded() -> str:
+            try:
+                return self.run_task(task, scope)
+            finally:
+                self.engine.slots.release()
+
+        return self.engine.control.submit(guarded)
 
     def skip(self, task: Task, scope: Scope, reason: str) -> str:
         taskrun = self.state.create_taskrun(
@@ -766,6 +782,7 @@ class Engine:
         self.executor = executor
         self.options = options or RunOptions()
         self.control = ThreadPoolExecutor(max_workers=1024, thread_name_prefix="flowc-control")
+        self.slots = threading.Semaphore(2 * max(1, self.options.max_workers))
         self.flowables = Flowables()
         self.secrets: set[str] = set()
         self.flows: Any = None  # a FlowRepository, for Subflow
