@@ -210,20 +210,36 @@ class _Converter:
         self.source = source
         self.collector = collector
         self.memo: dict[int, YNode] = {}
+        self.open: set[int] = set()  # collections being converted (to catch recursion)
 
     def convert(self, node: yaml.Node) -> YNode:
-        cached = self.memo.get(id(node))
-        if cached is not None:  # an alias: the same node again
+        if node.__class__ is yaml.ScalarNode:  # an aliased scalar may be converted twice: equal
+            return self._scalar(node)
+        key = id(node)
+        cached = self.memo.get(key)
+        if cached is not None:  # an alias: the same collection again
+            if key in self.open:  # `&a {b: *a}`: a structure that contains itself
+                self.collector.add(
+                    "yaml-syntax",
+                    "recursive alias: this structure contains itself",
+                    cached.span,
+                    hint="Kestra's parser cannot read recursive anchors; copy the values instead",
+                )
+                return YScalar(None, cached.span)
             return cached
-        if isinstance(node, yaml.ScalarNode):
-            result: YNode = self._scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            result = YSeq([], (node.start_mark, node.end_mark), _user_tag(node.tag))
-            self.memo[id(node)] = result
-            result.items.extend(self.convert(item) for item in node.value)
+        self.open.add(key)
+        if isinstance(node, yaml.SequenceNode):
+            seq = YSeq([], (node.start_mark, node.end_mark), _user_tag(node.tag))
+            self.memo[key] = seq
+            seq.items.extend(self.convert(item) for item in node.value)
+            result: YNode = seq
         else:
-            result = self._mapping(node)
-        self.memo[id(node)] = result
+            mapping = YMap([], (node.start_mark, node.end_mark), _user_tag(node.tag))
+            self.memo[key] = mapping
+            mapping.pairs = self._pairs(node)
+            mapping._index = {k.value: v for k, v in mapping.pairs}
+            result = mapping
+        self.open.discard(key)
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> YScalar:
@@ -242,7 +258,7 @@ class _Converter:
             value = text
         return YScalar(value, span, style, text, tag)
 
-    def _mapping(self, node: yaml.MappingNode) -> YMap:
+    def _pairs(self, node: yaml.MappingNode) -> list[tuple[YScalar, YNode]]:
         pairs: list[tuple[YScalar, YNode]] = []
         merged: list[tuple[YScalar, YNode]] = []  # from `<<: *anchor`: explicit keys win
         seen: dict[Any, YScalar] = {}
@@ -279,7 +295,7 @@ class _Converter:
             if key.value not in seen:
                 seen[key.value] = key
                 pairs.append((key, value))
-        return YMap(pairs, (node.start_mark, node.end_mark), _user_tag(node.tag))
+        return pairs
 
 
 def _user_tag(tag: str | None) -> str | None:

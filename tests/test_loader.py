@@ -123,3 +123,10 @@ def test_sequences():
     root, _ = load_one("xs: [1, two, 3.0]\n")
     xs = root.get("xs")
     assert isinstance(xs, YSeq) and xs.to_python() == [1, "two", 3.0]
+
+
+def test_a_recursive_alias_is_a_diagnostic_not_a_crash():
+    root, collector = load_one("a: &x\n  - 1\n  - *x\n")
+    [d] = list(collector)
+    assert d.code == "yaml-syntax" and "recursive" in d.message
+    assert root.value("a") == [1, None]
