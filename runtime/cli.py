@@ -223,9 +223,9 @@ def graph_command(flow, output, fmt, order, selector, execution, rankdir, home):
 
 
 def _execution_states(home: str | None, execution: str) -> dict[str, tuple[str, float | None]]:
-    from runtime.runs import open_home, report
+    from runtime.runs import report
 
-    h = open_home(home)
+    h = _home(home)
     found = _execution(h, execution)
     from runtime.engine import aggregate
 
@@ -259,9 +259,21 @@ FORMAT = click.option(
 
 
 def _home(home: str | None, storage: str | None = None, namespace_files: str | None = None):
+    import sqlite3
+
+    from runtime.errors import FlowcRuntimeError
     from runtime.runs import open_home
 
-    return open_home(home, storage_url=storage, namespace_files=namespace_files)
+    try:
+        return open_home(home, storage_url=storage, namespace_files=namespace_files)
+    except (FlowcRuntimeError, sqlite3.DatabaseError, OSError) as exc:
+        where = home or "FLOWC_HOME or ./.flowc"
+        click.echo(f"flowc: cannot open the run store in {where}: {exc}", err=True)
+        click.echo(
+            "nothing was changed; point --home at another directory, or move this one aside",
+            err=True,
+        )
+        sys.exit(ExitCode.USAGE)
 
 
 def _execution(home, prefix: str) -> dict:

@@ -173,3 +173,12 @@ def test_console_script_runs_as_a_subprocess():
     )
     assert proc.returncode == 0, proc.stderr
     assert "1 file checked: 0 errors, 0 warnings" in proc.stdout
+
+
+def test_a_broken_run_store_is_reported_and_left_alone(tmp_path):
+    store = tmp_path / "state.db"
+    store.write_text("not a database")
+    result = CliRunner().invoke(main, ["executions", "--home", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "cannot open the run store" in result.output
+    assert store.read_text() == "not a database"
