@@ -208,7 +208,8 @@ class _Runtime:
             inputs,
             reuse=reuse,
             parent_ids=(parent.execution_id,) + parent.parent_ids if parent else (),
-            labels=labels,
+            # the execution's labels as stored (the flow's, the caller's, --label)
+            labels=self.home.state.get_execution(execution_id).get("labels") or labels,
             original_id=original_id,
         )
         return run.execute()

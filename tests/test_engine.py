@@ -674,3 +674,19 @@ def test_loop_iteration_and_correlation_label(home):
     outputs = home.state.outputs(report.execution_id)
     assert outputs["show"]["x"]["value"] == "x#0" and outputs["show"]["y"]["value"] == "y#1"
     assert outputs["corr"]["value"] == report.execution_id
+
+
+def test_flow_labels_reach_expressions(home):
+    report = run(
+        home,
+        """
+        labels:
+          team: data
+          env.name: prod
+        tasks:
+          - id: show
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ labels.team }}/{{ labels.env.name }}"
+        """,
+    )
+    assert home.state.outputs(report.execution_id)["show"]["value"] == "data/prod"
