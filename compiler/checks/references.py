@@ -202,28 +202,46 @@ def _writes_output_dir(props: dict) -> bool:
     return "outputDir" in text or "OUTPUT_DIR" in text
 
 
-def unknown_input(ctx: CheckContext) -> None:
-    declared = {i.id for i in ctx.flow.inputs}
-    heads = {i.split(".", 1)[0] for i in declared}  # a dotted input id becomes a nested map
-    for ref in ctx.references("inputs"):
+def _undeclared(
+    ctx: CheckContext,
+    root: str,
+    code: str,
+    kind: str,
+    declared: set[str],
+    also: set[str] = frozenset(),
+) -> None:
+    """``inputs.X`` / ``vars.X`` naming nothing the flow declares (``also``: other accepted
+    names, such as the head of a dotted input id)."""
+    for ref in ctx.references(root):
         if (
             ref.name is None
             or ref.guarded
             or ref.hyphen_dotted
             or ref.name in declared
-            or ref.name in heads
+            or ref.name in also
         ):
             continue
         match = did_you_mean(ref.name, declared)
+        plural = f"{kind}s"
         ctx.collector.add(
-            "unknown-input",
-            f"'{ref.text}' reads input '{ref.name}', which the flow does not declare",
+            code,
+            f"'{ref.text}' reads {kind} '{ref.name}', which the flow does not declare",
             ref.span,
             hint=f"did you mean '{match}'?"
             if match
-            else (_known("inputs", declared) if declared else "declare it under 'inputs:'"),
+            else (
+                _known(plural, declared)
+                if declared
+                else f"declare it under '{root if root == 'inputs' else 'variables'}:'"
+            ),
             task=ref.task.id if ref.task else None,
         )
+
+
+def unknown_input(ctx: CheckContext) -> None:
+    declared = {i.id for i in ctx.flow.inputs}
+    heads = {i.split(".", 1)[0] for i in declared}  # a dotted input id becomes a nested map
+    _undeclared(ctx, "inputs", "unknown-input", "input", declared, heads)
 
 
 def unknown_variable(ctx: CheckContext) -> None:
@@ -233,19 +251,7 @@ def unknown_variable(ctx: CheckContext) -> None:
             added = task.node.value("variables")
             if isinstance(added, dict):
                 variables.update(str(k) for k in added)
-    for ref in ctx.references("vars"):
-        if ref.name is None or ref.guarded or ref.name in variables:
-            continue
-        match = did_you_mean(ref.name, variables)
-        ctx.collector.add(
-            "unknown-variable",
-            f"'{ref.text}' reads variable '{ref.name}', which the flow does not declare",
-            ref.span,
-            hint=f"did you mean '{match}'?"
-            if match
-            else (_known("variables", variables) if variables else "declare it under 'variables:'"),
-            task=ref.task.id if ref.task else None,
-        )
+    _undeclared(ctx, "vars", "unknown-variable", "variable", variables)
 
 
 def dynamic_reference(ctx: CheckContext) -> None:
