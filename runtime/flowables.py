@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from compiler import catalog
-from compiler.globs import java_glob_match
 from compiler.model import Task
 from runtime import durations
 from runtime.errors import TaskError
@@ -176,58 +175,39 @@ def _run_groups(
 
 
 def working_directory(run, task, props, scope, variables) -> Result:
-    workdir = run.new_workdir()
+    """Children share one temporary directory; ``inputFiles`` go in first, ``outputFiles``
+    come out at the end — with the same helpers (and rules) as script tasks."""
+    from runtime.tasks.base import TaskContext
+    from runtime.tasks.props import Props
+    from runtime.tasks.workdir import collect_output_files, input_files_map, write_input_files
+
+    workdir = Path(run.new_workdir())
+    ctx = TaskContext(
+        namespace=run.flow.namespace,
+        flow_id=run.flow.id,
+        execution_id=run.execution_id,
+        task_id=task.id,
+        taskrun_id=scope.parent_taskrun or task.id,
+        task_type=task.type,
+        variables=variables,
+        storage=run.storage,
+        services=run.services(task),
+        workdir=workdir,
+    )
     try:
-        _write_input_files(run, task, props, variables, Path(workdir))
-        state = _section(run, task, scope.child(workdir=workdir))
+        extra = {"workingDir": str(workdir)}
+        write_input_files(ctx, workdir, input_files_map(Props(props, ctx), extra=extra), extra)
+        state = _section(run, task, scope.child(workdir=str(workdir)))
         outputs: dict[str, Any] = {}
         patterns = props.get("outputFiles")
-        if patterns:
+        if patterns and state not in ("FAILED", "KILLED"):
             patterns = run.render_typed(patterns, variables, task)
-            if isinstance(patterns, str):
-                patterns = [patterns]
-            found: dict[str, str] = {}
-            root = Path(workdir)
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
-                rel = path.relative_to(root).as_posix()
-                if any(java_glob_match(str(g), rel) for g in patterns):
-                    uri = run.storage.task_uri(
-                        run.flow.namespace,
-                        run.flow.id,
-                        run.execution_id,
-                        task.id,
-                        scope.parent_taskrun or "wd",
-                        rel.replace("/", "_"),
-                    )
-                    found[rel] = run.storage.put_file(uri, str(path))
-            outputs["outputFiles"] = found
+            outputs["outputFiles"] = collect_output_files(
+                ctx, workdir, [patterns] if isinstance(patterns, str) else patterns
+            )
         return state, outputs
     finally:
-        run.remove_workdir(workdir)
-
-
-def _write_input_files(run, task, props, variables, root: Path) -> None:
-    files = props.get("inputFiles")
-    if not files:
-        return
-    files = run.render_typed(files, variables, task)
-    if isinstance(files, str):
-        files = json.loads(files)
-    for name, content in files.items():
-        target = (root / name).resolve()
-        if root.resolve() not in target.parents:
-            raise TaskError(f"inputFiles key '{name}' would write outside the working directory")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = str(content)
-        if text.startswith(("kestra://", "nsfile://")):
-            uri = (
-                run.storage.resolve(text, run.flow.namespace)
-                if text.startswith("nsfile://")
-                else text
-            )
-            run.storage.get_file(uri, str(target))
-        else:
-            target.write_text(text, encoding="utf-8")
+        run.remove_workdir(str(workdir))
 
 
 def pause(run, task, props, scope, variables) -> Result:
