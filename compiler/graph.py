@@ -226,6 +226,9 @@ def lifted(graph: TaskGraph, section: list[Task]) -> nx.DiGraph:
     if cached is not None:
         return cached
     top_ids = set(key)
+    if len(top_ids) == len(graph.tasks) and top_ids == graph.tasks.keys():
+        graph.lifted_cache[key] = graph.graph  # a flat flow: nothing to carry up
+        return graph.graph
     result = nx.DiGraph()
     result.add_nodes_from(key)
     if top_ids:

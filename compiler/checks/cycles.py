@@ -48,5 +48,5 @@ def cycle(ctx: CheckContext) -> None:
     if _report(ctx, ctx.graph.graph, ""):
         return
     for section in ctx.flow.sections().values():
-        if len(section) > 1:
+        if len(section) > 1 and any(task.children for task in section):  # flat: seen above
             _report(ctx, lifted(ctx.graph, section), "top-level ")

@@ -285,6 +285,23 @@ def _condition(producer: Task, consumer: Task | None) -> str | None:
     """Why the producer may not run (from the consumer's point of view), or None."""
     if producer.prop("runIf") is not None:
         return f"task '{producer.id}' has runIf"
+    if producer.parent is not None:  # a top-level producer is in no branch
+        reason = _other_branch(producer, consumer)
+        if reason is not None:
+            return reason
+    top = producer.top()
+    if top.section in ("errors", "finally") and (
+        consumer is None or consumer.top().section != top.section
+    ):
+        return f"task '{producer.id}' runs only in '{top.section}'"
+    if producer.node.value("allowFailure") is True:
+        return f"task '{producer.id}' has allowFailure: it may fail without outputs"
+    return None
+
+
+def _other_branch(producer: Task, consumer: Task | None) -> str | None:
+    """The If/Switch branch or errors list the producer sits in, when the consumer is not in
+    that same branch."""
     chain = [consumer, *consumer.ancestors()] if consumer is not None else []
     consumer_branches = {(id(node.parent), node.field) for node in chain}
     for node in [producer, *producer.ancestors()]:
@@ -296,13 +313,6 @@ def _condition(producer: Task, consumer: Task | None) -> str | None:
             return f"task '{producer.id}' is in {kind} of '{node.parent.id}'"
         if base == "errors":
             return f"task '{producer.id}' runs only when '{node.parent.id}' fails"
-    top = producer.top()
-    if top.section in ("errors", "finally") and (
-        consumer is None or consumer.top().section != top.section
-    ):
-        return f"task '{producer.id}' runs only in '{top.section}'"
-    if producer.node.value("allowFailure") is True:
-        return f"task '{producer.id}' has allowFailure: it may fail without outputs"
     return None
 
 
