@@ -687,7 +687,7 @@ def _flatten(value, prefix: str = ""):
         yield prefix or "(value)", value
 
 
-@main.command("eval")
+@main.command("eval", short_help="Render an expression against a finished run.")
 @click.argument("execution")
 @click.argument("expression")
 @HOME
