@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from typing import Any
 
 from compiler.diagnostics import Collector
 from compiler.loader import YMap, YNode, YScalar, YSeq
@@ -123,6 +124,7 @@ class Flow:
     variables: YMap | None = None
     plugin_defaults: list[PluginDefault] = dc_field(default_factory=list)
     _all: list[Task] | None = dc_field(default=None, repr=False)
+    _props: dict[int, dict[str, Any]] = dc_field(default_factory=dict, repr=False)
 
     def all_tasks(self) -> list[Task]:
         """Every task of the flow, depth first, in file order (computed once: the model does
@@ -150,6 +152,22 @@ class Flow:
             "finally": self.finally_,
             "afterExecution": self.after_execution,
         }
+
+    def effective_props(self, task: Task) -> dict[str, Any]:
+        """The task's properties with ``pluginDefaults`` applied: a default applies when its
+        type equals the task's or is a prefix of it, and the task's own value wins unless the
+        default is forced. Computed once per task; callers must not mutate the result."""
+        cached = self._props.get(id(task))
+        if cached is None:
+            cached = task.node.to_python()
+            for default in self.defaults_for(task.type):
+                if default.values is None:
+                    continue
+                for key, value in default.values.to_python().items():
+                    if default.forced or key not in cached:
+                        cached[key] = value
+            self._props[id(task)] = cached
+        return cached
 
     def defaults_for(self, type_name: str) -> list[PluginDefault]:
         return [

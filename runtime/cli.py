@@ -648,13 +648,9 @@ def outputs_command(execution, task, home, fmt):
                 f"task '{task}' has no outputs in execution {found['id']}; tasks with outputs: {', '.join(sorted(outputs)) or 'none'}"
             )
         outputs = {task: outputs[task]}
-    masked = (
-        json.loads(h.state._masked(json.dumps(outputs, default=str)) or "{}")
-        if hasattr(h.state, "_masked")
-        else outputs
-    )
+    # stored outputs were masked when they were written (secrets never reach the store)
     if fmt == "json":
-        click.echo(json.dumps(masked, indent=2, default=str))
+        click.echo(json.dumps(outputs, indent=2, default=str))
         return
     from rich.console import Console
     from rich.table import Table
@@ -663,7 +659,7 @@ def outputs_command(execution, task, home, fmt):
     table.add_column("task")
     table.add_column("output")
     table.add_column("value", overflow="fold")
-    for task_id, values in masked.items():
+    for task_id, values in outputs.items():
         for key, value in _flatten(values):
             text = value if isinstance(value, str) else json.dumps(value, default=str)
             text = " ".join(text.split()) if len(text) > 200 else text  # long bodies: one line

@@ -38,7 +38,7 @@ from runtime.executors.base import Executor
 from runtime.kvstore import StoreKV
 from runtime.services import RunServices
 from runtime.storage import Storage
-from runtime.templates import render, render_typed
+from runtime.templates import render, render_value
 from runtime.values import is_truthy_string, to_json
 from runtime.worker import Invocation, Outcome, execute
 
@@ -132,8 +132,7 @@ class Run:
         # flowable then fails in turn (unless allowFailure), which stops the list above.
         self.stop = threading.Event()
         self.kv = StoreKV(engine.state)
-        self._props_cache: dict[int, dict] = {}
-        self._lift_cache: dict[int, dict[str, set[str]]] = {}
+        self._lift_cache: dict[tuple[str, ...], dict[str, set[str]]] = {}
         self.flow_retry = (
             self.flow.root.value("retry")
             if isinstance(self.flow.root.value("retry"), dict)
@@ -209,9 +208,9 @@ class Run:
 
     def sibling_deps(self, tasks: list[Task]) -> dict[str, set[str]]:
         """For each sibling, the siblings it waits for (edges between their subtrees lifted)."""
-        key = id(tasks[0]) if tasks else 0
+        key = tuple(t.id for t in tasks)
         cached = self._lift_cache.get(key)
-        if cached is not None and set(cached) == {t.id for t in tasks}:
+        if cached is not None:
             return cached
         ids = {t.id for t in tasks}
         owner: dict[str, str] = {}
@@ -332,17 +331,7 @@ class Run:
     # -- one task ------------------------------------------------------------------------------
 
     def props(self, task: Task) -> dict[str, Any]:
-        cached = self._props_cache.get(id(task))
-        if cached is None:
-            cached = task.node.to_python()
-            for default in self.flow.defaults_for(task.type):
-                if default.values is None:
-                    continue
-                for key, value in default.values.to_python().items():
-                    if default.forced or key not in cached:
-                        cached[key] = value
-            self._props_cache[id(task)] = cached
-        return cached
+        return self.flow.effective_props(task)
 
     def run_task(self, task: Task, scope: Scope) -> str:
         props = self.props(task)
@@ -425,7 +414,7 @@ class Run:
         attempt = 0
         while True:
             attempt += 1
-            number = self.state.start_attempt(taskrun, worker=None)
+            self.state.start_attempt(taskrun, worker=None)
             variables = self.task_variables(task, scope, taskrun, attempt)
             # one KV view per attempt: the live store here, one snapshot for a remote worker
             kv = self.kv if self.engine.executor.local else self.kv.snapshot(self.flow.namespace)
@@ -456,7 +445,6 @@ class Run:
                 self.state.start_attempt(taskrun, worker=None)
             self.store_outcome(task, taskrun, outcome)
             self.state.end_attempt(taskrun, outcome.state, error=outcome.error)
-            _ = number
             if outcome.state == "FAILED" and self.retry_allowed(policy, attempt, first_start):
                 self.state.set_taskrun_state(taskrun, "RETRYING")
                 delay = retry_delay(policy, attempt)
@@ -486,7 +474,8 @@ class Run:
             state,
             outputs=outcome.outputs,
             error=outcome.error,
-            worker=outcome.worker,
+            # execute() logs the error with the task's own lines; an abandoned task has none
+            error_logged=any(line.message == outcome.error for line in outcome.logs),
         )
 
     def submit(self, inv: Invocation, timeout: float | None) -> Outcome:
@@ -508,7 +497,7 @@ class Run:
             )
 
     def retry_allowed(self, policy: Any, attempt: int, first_start: float) -> bool:
-        if not isinstance(policy, dict) or self.stop.is_set() and not self.options.keep_going:
+        if not isinstance(policy, dict) or (self.stop.is_set() and not self.options.keep_going):
             return False
         max_attempts = policy.get("maxAttempts", policy.get("maxAttempt"))
         if max_attempts is None and policy.get("maxDuration") is None:
@@ -564,7 +553,7 @@ class Run:
         *,
         outputs: Mapping[str, Any] | None = None,
         error: str | None = None,
-        worker: str | None = None,
+        error_logged: bool = False,
     ) -> str:
         props = self.props(task)
         if state == "FAILED" and props.get("allowFailure") is True:
@@ -577,7 +566,7 @@ class Run:
             stored = json.loads(self.engine.mask(json.dumps(clean))) if self.secrets else clean
             self.state.set_taskrun_outputs(taskrun, stored)
             self.record_outputs(task, scope, clean)
-        if error and state != "SUCCESS" and not self.state_has_error_log(taskrun):
+        if error and state != "SUCCESS" and not error_logged:
             self.state.add_log(self.execution_id, taskrun, task.id, "ERROR", error)
         self.state.set_taskrun_state(
             taskrun, state, error=error if state in ("FAILED", "WARNING") else None
@@ -586,9 +575,6 @@ class Run:
         if self.engine.listener is not None:
             self.engine.listener.finished(task.id, scope.values, state)
         return state
-
-    def state_has_error_log(self, taskrun: str) -> bool:
-        return False
 
     # -- outputs and variables -----------------------------------------------------------
 
@@ -691,13 +677,7 @@ class Run:
     def render_typed(
         self, value: Any, variables: Mapping[str, Any], task: Task | None = None
     ) -> Any:
-        if isinstance(value, str):
-            return render_typed(value, variables, services=self.services(task))
-        if isinstance(value, list):
-            return [self.render_typed(v, variables, task) for v in value]
-        if isinstance(value, dict):
-            return {k: self.render_typed(v, variables, task) for k, v in value.items()}
-        return value
+        return render_value(value, variables, services=self.services(task), typed=True)
 
     def new_workdir(self) -> str:
         return tempfile.mkdtemp(prefix="flowc-wd-")

@@ -237,7 +237,8 @@ def subflow(run, task, props, scope, variables) -> Result:
     if namespace == run.flow.namespace and flow_id == run.flow.id:
         raise TaskError(f"recursive call to flow [{namespace}.{flow_id}]")
     labels = dict(run.labels) if props.get("inheritLabels") is True else {}
-    labels.update(props.get("labels") or {}) if isinstance(props.get("labels"), dict) else None
+    if isinstance(props.get("labels"), dict):
+        labels.update(props["labels"])
     if not wait_for_it:
         execution_id = run.engine.start_child(
             child, inputs, parent=run, labels=labels, background=True

@@ -151,6 +151,4 @@ def execute(inv: Invocation) -> Outcome:
 
 def _expected(exc: Exception) -> bool:
     """Errors whose message is enough (no traceback in the task log)."""
-    return isinstance(exc, (OSError, ValueError, KeyError)) and not isinstance(
-        exc, (AttributeError,)
-    )
+    return isinstance(exc, (OSError, ValueError, KeyError))

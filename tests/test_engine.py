@@ -79,6 +79,8 @@ def test_failure_stops_new_tasks_then_errors_then_finally(home):
     assert times(report, "on_error")[0] < times(report, "always")[0]
     boom = next(t for t in report.tasks if t["id"] == "boom")
     assert "broken on purpose" in boom["error"]
+    messages = [log["message"] for log in home.state.logs(report.execution_id, task_id="boom")]
+    assert sum("broken on purpose" in m for m in messages) == 1  # logged once, not twice
 
 
 def test_allow_failure_becomes_warning_and_the_run_continues(home):
