@@ -11,6 +11,11 @@ from compiler.model import BRANCH_FIELDS, Task
 from compiler.references import Reference, Segment
 
 
+def _report(ctx: CheckContext, code: str, message: str, ref: Reference, hint: str | None) -> None:
+    """A diagnostic at the reference, attributed to the task that reads it."""
+    ctx.collector.add(code, message, ref.span, hint=hint, task=ref.task.id if ref.task else None)
+
+
 def _bracket(root: str, name: str, rest: tuple[Segment, ...]) -> str:
     return f"{root}['{name}']" + "".join(s.render() for s in rest)
 
@@ -20,12 +25,12 @@ def hyphen_dot_access(ctx: CheckContext) -> None:
         if ref.hyphen_dotted is None:
             continue
         fixed = _bracket(ref.root, ref.name or "", ref.segments)
-        ctx.collector.add(
+        _report(
+            ctx,
             "hyphen-dot-access",
             f"'{ref.hyphen_dotted}' is read as a subtraction: '{ref.name}' contains '-'",
-            ref.span,
-            hint=f"write {fixed}",
-            task=ref.task.id if ref.task else None,
+            ref,
+            f"write {fixed}",
         )
 
 
@@ -34,13 +39,13 @@ def unknown_task(ctx: CheckContext) -> None:
         if ref.name is None or ref.guarded or ref.name in ctx.tasks:
             continue
         match = did_you_mean(ref.name, ctx.tasks)
-        ctx.collector.add(
+        _report(
+            ctx,
             "unknown-task",
             f"'{ref.text}' reads task '{ref.name}', which does not exist"
             + (f" (through render(vars.{ref.via}))" if ref.via else ""),
-            ref.span,
-            hint=f"did you mean '{match}'?" if match else _known("tasks", ctx.tasks),
-            task=ref.task.id if ref.task else None,
+            ref,
+            f"did you mean '{match}'?" if match else _known("tasks", ctx.tasks),
         )
     for task in ctx.flow.all_tasks():
         siblings = {c.id for c in task.parent.children} if task.parent else set()
@@ -139,12 +144,12 @@ def unknown_output(ctx: CheckContext) -> None:
                     else f"{task_type.short_name} declares no outputs in this configuration"
                 )
             )
-        ctx.collector.add(
+        _report(
+            ctx,
             "unknown-output",
             f"'{ref.text}': task '{producer.id}' ({task_type.short_name}) has no output '{name}'",
-            ref.span,
-            hint=hint,
-            task=ref.task.id if ref.task else None,
+            ref,
+            hint,
         )
 
 
@@ -184,12 +189,12 @@ def unknown_output_file(ctx: CheckContext) -> None:
         if found:
             continue
         listed = ", ".join(f"'{d}'" for d in declared) or "none"
-        ctx.collector.add(
+        _report(
+            ctx,
             "unknown-output-file",
             f"'{ref.text}': task '{producer.id}' declares no output file matching '{wanted}'",
-            ref.span,
-            hint=f"its outputFiles are: {listed}; add '{wanted}' to outputFiles or fix the name",
-            task=ref.task.id if ref.task else None,
+            ref,
+            f"its outputFiles are: {listed}; add '{wanted}' to outputFiles or fix the name",
         )
 
 
@@ -223,18 +228,18 @@ def _undeclared(
             continue
         match = did_you_mean(ref.name, declared)
         plural = f"{kind}s"
-        ctx.collector.add(
+        _report(
+            ctx,
             code,
             f"'{ref.text}' reads {kind} '{ref.name}', which the flow does not declare",
-            ref.span,
-            hint=f"did you mean '{match}'?"
+            ref,
+            f"did you mean '{match}'?"
             if match
             else (
                 _known(plural, declared)
                 if declared
                 else f"declare it under '{root if root == 'inputs' else 'variables'}:'"
             ),
-            task=ref.task.id if ref.task else None,
         )
 
 
@@ -258,12 +263,12 @@ def dynamic_reference(ctx: CheckContext) -> None:
     for ref in ctx.references("outputs"):
         if ref.name is not None:
             continue
-        ctx.collector.add(
+        _report(
+            ctx,
             "dynamic-reference",
             f"'{ref.text}' computes the task id at run time: flowc cannot tell which task it reads",
-            ref.span,
-            hint="the reader now waits for every task that does not wait for it; write a literal id to get a precise graph",
-            task=ref.task.id if ref.task else None,
+            ref,
+            "the reader now waits for every task that does not wait for it; write a literal id to get a precise graph",
         )
 
 
@@ -328,12 +333,12 @@ def conditional_reference(ctx: CheckContext) -> None:
         reason = _condition(producer, ref.task)
         if reason is None:
             continue
-        ctx.collector.add(
+        _report(
+            ctx,
             "conditional-reference",
             f"'{ref.text}' may be missing at run time: {reason}",
-            ref.span,
-            hint=f"guard it: {{{{ {ref.text} ?? 'fallback' }}}}",
-            task=ref.task.id if ref.task else None,
+            ref,
+            f"guard it: {{{{ {ref.text} ?? 'fallback' }}}}",
         )
 
 
@@ -346,10 +351,10 @@ def loop_reference(ctx: CheckContext) -> None:
             continue
         loop = producer.loop_ancestors()[0]
         rest = "".join(s.render() for s in ref.segments)
-        ctx.collector.add(
+        _report(
+            ctx,
             "loop-reference",
             f"'{ref.text}': task '{producer.id}' runs once per value of '{loop.id}', so its outputs are keyed by value",
-            ref.span,
-            hint=f"write outputs.{producer.id}[taskrun.value]{rest} inside the loop, or currentEachOutput(outputs.{producer.id}){rest}",
-            task=ref.task.id if ref.task else None,
+            ref,
+            f"write outputs.{producer.id}[taskrun.value]{rest} inside the loop, or currentEachOutput(outputs.{producer.id}){rest}",
         )
