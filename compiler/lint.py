@@ -59,7 +59,8 @@ def discover(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 def _looks_like_flow(path: Path) -> bool:
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:20000]
+        with path.open("rb") as fh:  # the head is enough: the file is read in full once, later
+            head = fh.read(20000).decode("utf-8", errors="replace")
     except OSError:
         return False
     return len(set(m.group(1) for m in _FLOW_HINT.finditer(head))) >= 2
