@@ -95,49 +95,25 @@ LANGUAGES = (
 )
 
 # Deprecated JVM script tasks (nashorn, groovy, jython): Eval and FileTransform.
-JVM = (
-    T(
-        f"{SCRIPTS}.nashorn.Eval",
-        (SCRIPT, P("outputs", "list")),
-        family="script",
-        closed=False,
-        outputs_open=True,
-    ),
-    T(
-        f"{SCRIPTS}.nashorn.FileTransform",
-        (SCRIPT, P("from", "string", req=True)),
-        (O("uri"),),
-        family="script",
-        closed=False,
-    ),
-    T(
-        f"{SCRIPTS}.groovy.Eval",
-        (SCRIPT, P("outputs", "list")),
-        family="script",
-        closed=False,
-        outputs_open=True,
-    ),
-    T(
-        f"{SCRIPTS}.groovy.FileTransform",
-        (SCRIPT, P("from", "string", req=True)),
-        (O("uri"),),
-        family="script",
-        closed=False,
-    ),
-    T(
-        f"{SCRIPTS}.jython.Eval",
-        (SCRIPT, P("outputs", "list")),
-        family="script",
-        closed=False,
-        outputs_open=True,
-    ),
-    T(
-        f"{SCRIPTS}.jython.FileTransform",
-        (SCRIPT, P("from", "string", req=True)),
-        (O("uri"),),
-        family="script",
-        closed=False,
-    ),
+JVM = tuple(
+    declaration
+    for language in ("nashorn", "groovy", "jython")
+    for declaration in (
+        T(
+            f"{SCRIPTS}.{language}.Eval",
+            (SCRIPT, P("outputs", "list")),
+            family="script",
+            closed=False,
+            outputs_open=True,
+        ),
+        T(
+            f"{SCRIPTS}.{language}.FileTransform",
+            (SCRIPT, P("from", "string", req=True)),
+            (O("uri"),),
+            family="script",
+            closed=False,
+        ),
+    )
 )
 
 # Task runners (kind=runner): the value of a script task's `taskRunner`.
